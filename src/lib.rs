@@ -1,0 +1,1 @@
+//! `pipeline`: declarative TOML experiment specs expanded into a DAG of content-hashed stages.
