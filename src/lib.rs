@@ -1,1 +1,12 @@
 //! `pipeline`: declarative TOML experiment specs expanded into a DAG of content-hashed stages.
+
+pub mod cache;
+pub mod cli;
+pub mod error;
+pub mod exec;
+pub mod plan;
+pub mod project;
+pub mod registry;
+pub mod spec;
+pub mod stages;
+pub mod workflow;

@@ -1,0 +1,179 @@
+//! The content-addressed store: `.pipeline/cache/<key>/{manifest.json,out/}`, written through temp
+//! folders that are renamed into place only after a stage succeeded.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::Context;
+
+use super::manifest::{mtime_ns, Manifest, MANIFEST_FORMAT};
+use crate::plan::StageKey;
+
+#[derive(Debug, Clone)]
+pub enum CacheStatus {
+    Hit(Box<Manifest>),
+    Miss,
+    /// An entry exists but does not match its manifest; it will be moved aside and recomputed.
+    Corrupt(String),
+}
+
+/// A stage's output folder while it runs; dropped without `commit`, it is deleted.
+pub struct TempEntry {
+    pub dir: PathBuf,
+    committed: bool,
+}
+
+impl TempEntry {
+    pub fn out_dir(&self) -> PathBuf {
+        self.dir.join("out")
+    }
+}
+
+impl Drop for TempEntry {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CacheStore {
+    /// The project's `.pipeline/` folder.
+    pub root: PathBuf,
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl CacheStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        CacheStore { root: root.into() }
+    }
+
+    pub fn entry_dir(&self, key: &StageKey) -> PathBuf {
+        self.root.join("cache").join(&key.0)
+    }
+
+    pub fn out_dir(&self, key: &StageKey) -> PathBuf {
+        self.entry_dir(key).join("out")
+    }
+
+    pub fn lock_path(&self, key: &StageKey) -> PathBuf {
+        self.root.join("locks").join(format!("{}.lock", key.0))
+    }
+
+    /// A per-key folder that survives interruption (training checkpoints); removed on commit.
+    pub fn scratch_dir(&self, key: &StageKey) -> PathBuf {
+        self.root.join("partial").join(&key.0)
+    }
+
+    pub fn read_manifest(&self, key: &StageKey) -> anyhow::Result<Manifest> {
+        let path = self.entry_dir(key).join("manifest.json");
+        let text =
+            std::fs::read(&path).with_context(|| format!("failed to read {}", path.display()))?;
+        serde_json::from_slice(&text).with_context(|| format!("failed to parse {}", path.display()))
+    }
+
+    /// Checks an entry against its manifest: every output present with its size, and its sha256
+    /// re-checked whenever the file's mtime moved (or always, with `full`).
+    pub fn status(&self, key: &StageKey, full: bool) -> CacheStatus {
+        let dir = self.entry_dir(key);
+        if !dir.exists() {
+            return CacheStatus::Miss;
+        }
+        let m = match self.read_manifest(key) {
+            Ok(m) => m,
+            Err(e) => return CacheStatus::Corrupt(format!("{e:#}")),
+        };
+        if m.format != MANIFEST_FORMAT || &m.key != key {
+            return CacheStatus::Corrupt("manifest is from another format or key".into());
+        }
+        let out = dir.join("out");
+        for f in &m.outputs {
+            let p = out.join(&f.path);
+            let meta = match std::fs::metadata(&p) {
+                Ok(meta) => meta,
+                Err(_) => return CacheStatus::Corrupt(format!("output {} is missing", f.path)),
+            };
+            if meta.len() != f.size {
+                return CacheStatus::Corrupt(format!(
+                    "output {} has {} bytes, manifest says {}",
+                    f.path,
+                    meta.len(),
+                    f.size
+                ));
+            }
+            if full || mtime_ns(&meta) != f.mtime_ns {
+                match crate::plan::key::file_sha256(&p) {
+                    Ok(sha) if sha == f.sha256 => {}
+                    Ok(sha) => {
+                        return CacheStatus::Corrupt(format!(
+                            "output {} has sha256 {}, manifest says {}",
+                            f.path,
+                            &sha[..12],
+                            &f.sha256[..12]
+                        ))
+                    }
+                    Err(e) => {
+                        return CacheStatus::Corrupt(format!("output {} unreadable: {e}", f.path))
+                    }
+                }
+            }
+        }
+        CacheStatus::Hit(Box::new(m))
+    }
+
+    pub fn begin(&self, key: &StageKey) -> anyhow::Result<TempEntry> {
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = self
+            .root
+            .join("tmp")
+            .join(format!("{}.{}.{}", key.0, std::process::id(), n));
+        std::fs::create_dir_all(dir.join("out"))
+            .with_context(|| format!("failed to create {}", dir.display()))?;
+        Ok(TempEntry {
+            dir,
+            committed: false,
+        })
+    }
+
+    /// Writes the manifest and renames the temp folder into place: readers see all or nothing.
+    pub fn commit(&self, mut temp: TempEntry, manifest: &Manifest) -> anyhow::Result<()> {
+        let mpath = temp.dir.join("manifest.json");
+        std::fs::write(&mpath, serde_json::to_vec_pretty(manifest)?)
+            .with_context(|| format!("failed to write {}", mpath.display()))?;
+        sync_tree(&temp.dir)?;
+        let dest = self.entry_dir(&manifest.key);
+        std::fs::create_dir_all(dest.parent().expect("cache dir has a parent"))?;
+        if dest.exists() {
+            self.quarantine(&manifest.key)?;
+        }
+        std::fs::rename(&temp.dir, &dest)
+            .with_context(|| format!("failed to move {} into the cache", temp.dir.display()))?;
+        temp.committed = true;
+        let _ = std::fs::remove_dir_all(self.scratch_dir(&manifest.key));
+        Ok(())
+    }
+
+    /// Moves a bad entry out of the way (kept under `trash/` for inspection until `gc`).
+    pub fn quarantine(&self, key: &StageKey) -> anyhow::Result<PathBuf> {
+        let trash = self.root.join("trash");
+        std::fs::create_dir_all(&trash)?;
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.f");
+        let dest = trash.join(format!("{}.{stamp}", key.0));
+        std::fs::rename(self.entry_dir(key), &dest)
+            .with_context(|| format!("failed to move corrupt entry {} aside", key.short()))?;
+        Ok(dest)
+    }
+}
+
+/// fsyncs every file so a crash right after the rename cannot expose empty files.
+fn sync_tree(dir: &Path) -> anyhow::Result<()> {
+    for entry in walkdir::WalkDir::new(dir) {
+        let entry = entry?;
+        if entry.file_type().is_file() {
+            std::fs::File::open(entry.path())?.sync_all()?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! Command-line arguments as typed by the user (validated into options by each command).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pipeline",
+    version,
+    about = "Run declarative AE/VAE experiments as a DAG of cached stages"
+)]
+pub struct Cli {
+    /// Project folder holding .pipeline/, data/ and results/ (default: current folder, or $PIPELINE_PROJECT).
+    #[arg(long, global = true)]
+    pub project: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SpecArgs {
+    /// The experiment spec (TOML).
+    pub spec: PathBuf,
+    /// Override a spec value, e.g. --set model.latent_dim=5 --set dataset.name=fashion-mnist.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Only these stages (by name, kind or glob like 'train/vae-*') and what they need. Repeatable.
+    #[arg(long = "stage", value_name = "NAME|KIND")]
+    pub stages: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every stage of the spec that is not already cached.
+    Run {
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// Stages running at once (default: number of cores).
+        #[arg(short, long)]
+        jobs: Option<usize>,
+        /// Cores shared by running stages (default: number of cores).
+        #[arg(long)]
+        cores: Option<usize>,
+        /// GPU slots available to stages with device = "cuda".
+        #[arg(long, default_value_t = 0)]
+        gpus: usize,
+        /// Folder or base URL to fetch dataset files from before the public URLs.
+        #[arg(long, env = "PIPELINE_DATA_MIRROR")]
+        data_mirror: Option<String>,
+        /// Progress display.
+        #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+        progress: ProgressMode,
+    },
+    /// Show every stage with its key and status (cached / will run / blocked) and why.
+    Plan {
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// One machine-readable JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the stage graph.
+    Dag {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[arg(long, value_enum, default_value_t = DagFormat::Text)]
+        format: DagFormat,
+    },
+    /// Explain why a stage is not cached: its hash inputs now vs its last recorded run.
+    Why {
+        /// Stage name, e.g. train/vae-z2-b1.
+        stage: String,
+        /// Spec to plan (default: the spec of the newest run that had this stage).
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// Run one planned stage by key and commit it to the cache (used by cluster executors).
+    ExecStage {
+        key: String,
+        #[arg(long, env = "PIPELINE_DATA_MIRROR")]
+        data_mirror: Option<String>,
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// List recorded runs, newest first.
+    Runs {
+        /// Only runs of this experiment.
+        experiment: Option<String>,
+    },
+    /// Re-hash every cache entry and report corrupt ones.
+    Verify,
+    /// Remove cache entries that no kept run uses, stale temp folders and quarantined entries.
+    Gc {
+        /// Runs to keep per experiment (their stages stay cached).
+        #[arg(long, default_value_t = 5)]
+        keep_runs: usize,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Benchmarks (not tests): timings of planning and no-op reruns.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Plan and no-op rerun a fully cached spec of N command stages.
+    Plan {
+        #[arg(long, default_value_t = 100)]
+        stages: usize,
+        /// Timed repetitions (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]
+pub enum ProgressMode {
+    Auto,
+    Bars,
+    Plain,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]
+pub enum DagFormat {
+    Text,
+    Dot,
+    Mermaid,
+}

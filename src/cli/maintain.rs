@@ -1,0 +1,129 @@
+//! `pipeline exec-stage`, `runs`, `verify` and `gc`: running one stage by key, and store upkeep.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::cache::{gc, CacheStatus};
+use crate::error::UserError;
+use crate::exec::{run_stage::execute_stage, Event, ProgressHandle, StageJob, StageOutcome};
+use crate::plan::StageKey;
+use crate::project::Project;
+use crate::registry::runs;
+use crate::stages::RunEnv;
+
+pub fn exec_stage(
+    project: &Project,
+    key: &str,
+    data_mirror: Option<String>,
+    threads: Option<usize>,
+) -> anyhow::Result<()> {
+    if !StageKey::is_valid(key) {
+        return Err(UserError::usage(format!(
+            "`{key}` is not a stage key (64 lowercase hex digits; see `pipeline plan --json`)"
+        ))
+        .into());
+    }
+    let store = project.store();
+    let job = StageJob::load(&store, &StageKey(key.to_owned()))?;
+    let env = RunEnv {
+        project: project.root.clone(),
+        data_mirror,
+        threads: threads.unwrap_or_else(super::run::default_parallelism),
+    };
+    let cancel = super::run::install_cancel_handler();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let display = crate::exec::progress::spawn_display(rx, false);
+    let progress = ProgressHandle::new(&job.def.name, Some(tx.clone()));
+    progress.send(Event::Started {
+        stage: job.def.name.clone(),
+    });
+    let outcome = execute_stage(&job, &store, &env, &progress, &cancel);
+    let _ = tx.send(Event::Finished {
+        stage: job.def.name.clone(),
+        outcome: outcome.clone(),
+    });
+    drop((tx, progress));
+    let _ = display.join();
+    match outcome {
+        StageOutcome::Ran { .. } | StageOutcome::CachedByOther => Ok(()),
+        StageOutcome::Cancelled => {
+            Err(UserError::Interrupted(format!("stage {} cancelled", job.def.name)).into())
+        }
+        StageOutcome::Failed { .. } => Err(UserError::StagesFailed {
+            failed: 1,
+            blocked: 0,
+        }
+        .into()),
+    }
+}
+
+pub fn list_runs(project: &Project, experiment: Option<String>) -> anyhow::Result<()> {
+    println!(
+        "{:<32} {:<20} {:<12} {:>5} {:>7} {:>7}",
+        "run", "experiment", "status", "ran", "cached", "failed"
+    );
+    for path in runs::list(&project.state_dir()) {
+        let Ok(r) = runs::load(&path) else { continue };
+        if experiment.as_ref().is_some_and(|e| *e != r.experiment) {
+            continue;
+        }
+        let count = |s: &str| r.stages.iter().filter(|x| x.state == s).count();
+        println!(
+            "{:<32} {:<20} {:<12} {:>5} {:>7} {:>7}",
+            r.run_id,
+            r.experiment,
+            r.status,
+            count("ran"),
+            count("cached"),
+            count("failed")
+        );
+    }
+    Ok(())
+}
+
+pub fn verify(project: &Project) -> anyhow::Result<()> {
+    let store = project.store();
+    let entries: Vec<_> = std::fs::read_dir(store.root.join("cache"))
+        .map(|rd| rd.flatten().collect())
+        .unwrap_or_default();
+    let mut bad = 0;
+    for e in &entries {
+        let key = StageKey(e.file_name().to_string_lossy().into_owned());
+        if let CacheStatus::Corrupt(why) = store.status(&key, true) {
+            bad += 1;
+            println!("corrupt {}: {why}", key.short());
+        }
+    }
+    println!("{} entries checked, {bad} corrupt (a corrupt entry is recomputed by the next run that needs it)", entries.len());
+    if bad > 0 {
+        return Err(UserError::usage(format!("{bad} corrupt cache entries")).into());
+    }
+    Ok(())
+}
+
+pub fn gc(project: &Project, keep_runs: usize, dry_run: bool) -> anyhow::Result<()> {
+    let state = project.state_dir();
+    let _guard = crate::cache::lock::ProjectLock::exclusive(&state)?.ok_or_else(|| {
+        UserError::usage("a `pipeline run` is in progress in this project; run gc when it is done")
+    })?;
+    let mut per_experiment: BTreeMap<String, usize> = BTreeMap::new();
+    let mut keep: HashSet<StageKey> = HashSet::new();
+    for path in runs::list(&state) {
+        let Ok(r) = runs::load(&path) else { continue };
+        let n = per_experiment.entry(r.experiment.clone()).or_insert(0);
+        *n += 1;
+        if *n <= keep_runs {
+            keep.extend(r.stages.iter().map(|s| s.key.clone()));
+        }
+    }
+    let report = gc::collect(&project.store(), &keep, dry_run)?;
+    println!(
+        "{}{} cache entries removed, {} kept, {} temp folders and {} quarantined entries removed, {:.1} MB freed",
+        if dry_run { "(dry run) " } else { "" },
+        report.entries_removed,
+        report.entries_kept,
+        report.temp_removed,
+        report.trash_removed,
+        report.bytes_freed as f64 / 1e6
+    );
+    Ok(())
+}

@@ -1,0 +1,37 @@
+//! The command-line interface: arguments and one module per group of subcommands.
+
+pub mod args;
+pub mod bench;
+pub mod inspect;
+pub mod maintain;
+pub mod run;
+
+use args::{BenchCommand, Cli, Command};
+
+use crate::project::Project;
+
+pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let project = Project::open(cli.project.as_deref());
+    match cli.command {
+        Command::Run {
+            spec,
+            jobs,
+            cores,
+            gpus,
+            data_mirror,
+            progress,
+        } => run::run(&project, spec, jobs, cores, gpus, data_mirror, progress),
+        Command::Plan { spec, json } => inspect::plan(&project, spec, json),
+        Command::Dag { spec, format } => inspect::dag(&project, spec, format),
+        Command::Why { stage, spec, set } => inspect::why(&project, &stage, spec, set),
+        Command::ExecStage {
+            key,
+            data_mirror,
+            threads,
+        } => maintain::exec_stage(&project, &key, data_mirror, threads),
+        Command::Runs { experiment } => maintain::list_runs(&project, experiment),
+        Command::Verify => maintain::verify(&project),
+        Command::Gc { keep_runs, dry_run } => maintain::gc(&project, keep_runs, dry_run),
+        Command::Bench(BenchCommand::Plan { stages, repeat }) => bench::plan(stages, repeat),
+    }
+}

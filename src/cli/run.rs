@@ -1,0 +1,87 @@
+//! `pipeline run`: execute a spec, then summarise what ran, what was reused and what failed.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use super::args::{ProgressMode, SpecArgs};
+use crate::error::UserError;
+use crate::exec::Limits;
+use crate::project::Project;
+use crate::stages::StageLog;
+use crate::workflow::{self, RunOptions};
+
+pub fn default_parallelism() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Ctrl-C (and SIGTERM) set this flag: no new stage starts, running ones are stopped.
+pub fn install_cancel_handler() -> Arc<AtomicBool> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(crate::error::exit::INTERRUPTED);
+        }
+        eprintln!("\ninterrupt: stopping running stages (press Ctrl-C again to exit at once)");
+    });
+    cancel
+}
+
+pub fn run(
+    project: &Project,
+    spec: SpecArgs,
+    jobs: Option<usize>,
+    cores: Option<usize>,
+    gpus: usize,
+    data_mirror: Option<String>,
+    progress: ProgressMode,
+) -> anyhow::Result<()> {
+    let cores = cores.unwrap_or_else(default_parallelism).max(1);
+    let opts = RunOptions {
+        spec: spec.spec,
+        set: spec.set,
+        selectors: spec.stages,
+        limits: Limits {
+            jobs: jobs.unwrap_or(cores).max(1),
+            cores,
+            gpus,
+        },
+        data_mirror,
+        display: match progress {
+            ProgressMode::Auto => Some(crate::exec::progress::stderr_is_tty()),
+            ProgressMode::Bars => Some(true),
+            ProgressMode::Plain => Some(false),
+            ProgressMode::None => None,
+        },
+    };
+    let cancel = install_cancel_handler();
+    let report = workflow::run(project, &opts, &cancel)?;
+    let count = |s: &str| report.record.stages.iter().filter(|x| x.state == s).count();
+    eprintln!(
+        "run {}: {} ran, {} cached, {} failed, {} blocked",
+        report.record.run_id,
+        count("ran"),
+        count("cached"),
+        report.failures.len(),
+        report.blocked
+    );
+    eprintln!("results: {}", report.results.display());
+    if report.failures.is_empty() {
+        return Ok(());
+    }
+    eprintln!("\nfailed stages:");
+    for (name, error, log) in &report.failures {
+        eprintln!("  ✗ {name}: {error}");
+        if let Some(log) = log {
+            eprintln!("    log: {}", log.display());
+            for line in StageLog::tail(log, 10).lines() {
+                eprintln!("    | {line}");
+            }
+        }
+    }
+    Err(UserError::StagesFailed {
+        failed: report.failures.len(),
+        blocked: report.blocked,
+    }
+    .into())
+}

@@ -1,0 +1,25 @@
+//! The executor interface: run one stage to completion. Local runs it in-process; a cluster
+//! executor submits `pipeline exec-stage KEY` and waits, committing through the same path.
+
+use std::sync::atomic::AtomicBool;
+
+use super::events::{ProgressHandle, StageOutcome};
+use super::job::StageJob;
+use super::run_stage::execute_stage;
+use crate::cache::CacheStore;
+use crate::stages::RunEnv;
+
+pub trait Executor: Sync {
+    fn run(&self, job: &StageJob, progress: &ProgressHandle, cancel: &AtomicBool) -> StageOutcome;
+}
+
+pub struct LocalExecutor {
+    pub store: CacheStore,
+    pub env: RunEnv,
+}
+
+impl Executor for LocalExecutor {
+    fn run(&self, job: &StageJob, progress: &ProgressHandle, cancel: &AtomicBool) -> StageOutcome {
+        execute_stage(job, &self.store, &self.env, progress, cancel)
+    }
+}

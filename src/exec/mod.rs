@@ -1,0 +1,13 @@
+//! Execution: stage jobs, the executor interface, the local scheduler, progress events.
+
+pub mod events;
+pub mod executor;
+pub mod job;
+pub mod progress;
+pub mod run_stage;
+pub mod scheduler;
+
+pub use events::{Event, ProgressHandle, StageOutcome};
+pub use executor::{Executor, LocalExecutor};
+pub use job::StageJob;
+pub use scheduler::{run_stages, Limits, StageState};

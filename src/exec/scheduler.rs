@@ -1,0 +1,166 @@
+//! The local scheduler: runs needed stages as their inputs complete, within job/core/GPU limits.
+//! A failure stops the stages that read it (transitively) and lets independent ones finish.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Sender};
+
+use super::events::{Event, ProgressHandle, StageOutcome};
+use super::executor::Executor;
+use super::job::StageJob;
+use crate::plan::StageGraph;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Stages running at once.
+    pub jobs: usize,
+    /// Cores shared by running stages (a stage asks for `resources.cores`).
+    pub cores: usize,
+    /// GPU slots; a stage asking for more than this fails at once.
+    pub gpus: usize,
+}
+
+/// What happened to each stage in a run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StageState {
+    /// Not selected, or not needed because everything reading it was cached.
+    Skipped,
+    Cached,
+    Done(StageOutcome),
+    /// An input failed, so this stage was not started.
+    Blocked {
+        failed_input: String,
+    },
+    /// The run was interrupted before this stage started.
+    NotStarted,
+}
+
+/// Runs every stage with `need[i]`; stages not needed must already be cached (`cached[i]`).
+pub fn run_stages(
+    graph: &StageGraph,
+    need: &[bool],
+    cached: &[bool],
+    limits: Limits,
+    executor: &dyn Executor,
+    events: Option<Sender<Event>>,
+    cancel: &AtomicBool,
+) -> Vec<StageState> {
+    let n = graph.len();
+    let mut state: Vec<StageState> = (0..n)
+        .map(|i| {
+            if cached[i] {
+                StageState::Cached
+            } else {
+                StageState::Skipped
+            }
+        })
+        .collect();
+    let dependents = graph.dependents();
+    let mut waiting_on: Vec<usize> = (0..n)
+        .map(|i| graph.stages[i].deps.iter().filter(|&&d| need[d]).count())
+        .collect();
+    let mut ready: Vec<usize> = (0..n).filter(|&i| need[i] && waiting_on[i] == 0).collect();
+    for i in 0..n {
+        if need[i] {
+            state[i] = StageState::NotStarted;
+        }
+    }
+    let (done_tx, done_rx) = channel::<(usize, StageOutcome)>();
+    let (mut running, mut cores_used, mut gpus_used) = (0usize, 0usize, 0usize);
+    std::thread::scope(|scope| {
+        loop {
+            // Launch in plan order whatever fits; an oversized stage runs alone.
+            let mut k = 0;
+            while k < ready.len() && !cancel.load(Ordering::Relaxed) && running < limits.jobs.max(1)
+            {
+                let i = ready[k];
+                let res = graph.stages[i].def.resources;
+                if res.gpus > limits.gpus {
+                    ready.remove(k);
+                    let error = format!(
+                        "needs {} GPU slot(s) but this run has {} (pass --gpus N)",
+                        res.gpus, limits.gpus
+                    );
+                    let outcome = StageOutcome::Failed { error, log: None };
+                    if let Some(tx) = &events {
+                        let _ = tx.send(Event::Finished {
+                            stage: graph.stages[i].def.name.clone(),
+                            outcome: outcome.clone(),
+                        });
+                    }
+                    block_dependents(graph, &dependents, need, i, &mut state);
+                    state[i] = StageState::Done(outcome);
+                    continue;
+                }
+                let fits = (cores_used + res.cores <= limits.cores || running == 0)
+                    && gpus_used + res.gpus <= limits.gpus;
+                if !fits {
+                    k += 1;
+                    continue;
+                }
+                ready.remove(k);
+                running += 1;
+                cores_used += res.cores;
+                gpus_used += res.gpus;
+                let job = StageJob::from_planned(&graph.stages[i]);
+                let progress = ProgressHandle::new(&job.def.name, events.clone());
+                let tx = done_tx.clone();
+                scope.spawn(move || {
+                    progress.send(Event::Started {
+                        stage: job.def.name.clone(),
+                    });
+                    let outcome = executor.run(&job, &progress, cancel);
+                    let _ = tx.send((i, outcome));
+                });
+            }
+            if running == 0 {
+                break;
+            }
+            let (i, outcome) = done_rx.recv().expect("workers hold a sender");
+            running -= 1;
+            let res = graph.stages[i].def.resources;
+            cores_used -= res.cores;
+            gpus_used -= res.gpus;
+            if let Some(tx) = &events {
+                let _ = tx.send(Event::Finished {
+                    stage: graph.stages[i].def.name.clone(),
+                    outcome: outcome.clone(),
+                });
+            }
+            if outcome.succeeded() {
+                for &j in &dependents[i] {
+                    if need[j] && state[j] == StageState::NotStarted {
+                        waiting_on[j] -= 1;
+                        if waiting_on[j] == 0 {
+                            ready.push(j);
+                        }
+                    }
+                }
+                ready.sort_unstable();
+            } else if !matches!(outcome, StageOutcome::Cancelled) {
+                block_dependents(graph, &dependents, need, i, &mut state);
+            }
+            state[i] = StageState::Done(outcome);
+        }
+    });
+    state
+}
+
+/// Marks everything downstream of a failed stage as blocked.
+fn block_dependents(
+    graph: &StageGraph,
+    dependents: &[Vec<usize>],
+    need: &[bool],
+    failed: usize,
+    state: &mut [StageState],
+) {
+    let name = graph.stages[failed].def.name.clone();
+    let mut stack = dependents[failed].clone();
+    while let Some(j) = stack.pop() {
+        if need[j] && state[j] == StageState::NotStarted {
+            state[j] = StageState::Blocked {
+                failed_input: name.clone(),
+            };
+            stack.extend(&dependents[j]);
+        }
+    }
+}

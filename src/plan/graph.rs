@@ -1,0 +1,227 @@
+//! The stage graph: built from definitions, sealed (inputs resolved, cycles rejected, keys computed).
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::key::{file_sha256, KeyInputs, StageKey};
+use super::stage::StageDef;
+
+/// A stage in a sealed graph.
+#[derive(Debug, Clone)]
+pub struct PlannedStage {
+    pub def: StageDef,
+    /// Indices of the stages this one reads, in `def.inputs` order.
+    pub deps: Vec<usize>,
+    pub key_inputs: KeyInputs,
+    pub key: StageKey,
+}
+
+/// A sealed graph: stages in topological order (every stage after its inputs).
+#[derive(Debug, Clone, Default)]
+pub struct StageGraph {
+    pub stages: Vec<PlannedStage>,
+    by_name: HashMap<String, usize>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum GraphError {
+    #[error("duplicate stage name `{0}`")]
+    DuplicateName(String),
+    #[error("stage `{stage}` reads `{input}`, but no stage has that name{hint}")]
+    UnknownInput {
+        stage: String,
+        input: String,
+        hint: String,
+    },
+    #[error("stages form a cycle: {}", .0.join(" → "))]
+    Cycle(Vec<String>),
+    #[error("failed to hash dependency file {path} of stage `{stage}`: {message}")]
+    FileDep {
+        stage: String,
+        path: String,
+        message: String,
+    },
+}
+
+/// A graph being built; `seal` checks it and computes keys.
+#[derive(Default)]
+pub struct GraphBuilder {
+    defs: Vec<StageDef>,
+}
+
+impl GraphBuilder {
+    pub fn add(&mut self, def: StageDef) {
+        self.defs.push(def);
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.defs.iter().map(|d| d.name.as_str())
+    }
+
+    pub fn seal(self) -> Result<StageGraph, GraphError> {
+        let mut index = HashMap::with_capacity(self.defs.len());
+        for (i, d) in self.defs.iter().enumerate() {
+            if index.insert(d.name.clone(), i).is_some() {
+                return Err(GraphError::DuplicateName(d.name.clone()));
+            }
+        }
+        let mut deps = Vec::with_capacity(self.defs.len());
+        for d in &self.defs {
+            let mut ds = Vec::with_capacity(d.inputs.len());
+            for producer in d.inputs.values() {
+                match index.get(producer) {
+                    Some(&j) => ds.push(j),
+                    None => {
+                        let hint = crate::spec::diagnostics::did_you_mean(
+                            producer,
+                            self.defs.iter().map(|d| d.name.as_str()),
+                        )
+                        .map(|h| format!(" ({h})"))
+                        .unwrap_or_default();
+                        return Err(GraphError::UnknownInput {
+                            stage: d.name.clone(),
+                            input: producer.clone(),
+                            hint,
+                        });
+                    }
+                }
+            }
+            deps.push(ds);
+        }
+        let order = topological_order(&deps).map_err(|cycle| {
+            GraphError::Cycle(cycle.iter().map(|&i| self.defs[i].name.clone()).collect())
+        })?;
+        // Renumber into topological order and compute keys from inputs' keys.
+        let mut new_index = vec![0; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            new_index[old] = new;
+        }
+        let mut defs: Vec<Option<StageDef>> = self.defs.into_iter().map(Some).collect();
+        let mut stages: Vec<PlannedStage> = Vec::with_capacity(order.len());
+        for &old in &order {
+            let def = defs[old].take().expect("each stage once");
+            let stage_deps: Vec<usize> = deps[old].iter().map(|&d| new_index[d]).collect();
+            let inputs: BTreeMap<String, StageKey> = def
+                .inputs
+                .keys()
+                .zip(&stage_deps)
+                .map(|(role, &d)| (role.clone(), stages[d].key.clone()))
+                .collect();
+            let mut file_deps = BTreeMap::new();
+            for p in &def.file_deps {
+                let sha = file_sha256(p).map_err(|e| GraphError::FileDep {
+                    stage: def.name.clone(),
+                    path: p.display().to_string(),
+                    message: e.to_string(),
+                })?;
+                let shown = p
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                file_deps.insert(shown, sha);
+            }
+            let key_inputs = KeyInputs {
+                kind: def.kind,
+                implementation_version: def.implementation_version,
+                params: def.params.clone(),
+                inputs,
+                file_deps,
+            };
+            let key = key_inputs.key();
+            stages.push(PlannedStage {
+                def,
+                deps: stage_deps,
+                key_inputs,
+                key,
+            });
+        }
+        let by_name = stages
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.def.name.clone(), i))
+            .collect();
+        Ok(StageGraph { stages, by_name })
+    }
+}
+
+impl StageGraph {
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.stages.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.stages.is_empty()
+    }
+
+    /// For each stage, the stages that read it.
+    pub fn dependents(&self) -> Vec<Vec<usize>> {
+        let mut out = vec![Vec::new(); self.stages.len()];
+        for (i, s) in self.stages.iter().enumerate() {
+            for &d in &s.deps {
+                out[d].push(i);
+            }
+        }
+        out
+    }
+
+    /// The given stages and everything they (transitively) read, as a mask.
+    pub fn with_ancestors(&self, roots: &[usize]) -> Vec<bool> {
+        let mut keep = vec![false; self.stages.len()];
+        let mut stack: Vec<usize> = roots.to_vec();
+        while let Some(i) = stack.pop() {
+            if !std::mem::replace(&mut keep[i], true) {
+                stack.extend(&self.stages[i].deps);
+            }
+        }
+        keep
+    }
+}
+
+/// Kahn's algorithm; on a cycle, returns one cycle's members in order.
+fn topological_order(deps: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
+    let n = deps.len();
+    let mut indegree = vec![0usize; n];
+    let mut dependents = vec![Vec::new(); n];
+    for (i, ds) in deps.iter().enumerate() {
+        indegree[i] = ds.len();
+        for &d in ds {
+            dependents[d].push(i);
+        }
+    }
+    let mut ready: std::collections::VecDeque<usize> =
+        (0..n).filter(|&i| indegree[i] == 0).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(i) = ready.pop_front() {
+        order.push(i);
+        for &j in &dependents[i] {
+            indegree[j] -= 1;
+            if indegree[j] == 0 {
+                ready.push_back(j);
+            }
+        }
+    }
+    if order.len() == n {
+        return Ok(order);
+    }
+    // Walk input edges among the remaining stages until a stage repeats.
+    let mut cur = (0..n)
+        .find(|&i| indegree[i] > 0)
+        .expect("a stage in a cycle");
+    let mut path: Vec<usize> = Vec::new();
+    loop {
+        if let Some(pos) = path.iter().position(|&p| p == cur) {
+            let mut cycle: Vec<usize> = path[pos..].to_vec();
+            cycle.reverse();
+            cycle.push(cycle[0]);
+            return Err(cycle);
+        }
+        path.push(cur);
+        cur = *deps[cur]
+            .iter()
+            .find(|&&d| indegree[d] > 0)
+            .expect("cycle continues");
+    }
+}

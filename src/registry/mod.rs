@@ -1,0 +1,6 @@
+//! The run registry: records of past runs, published results, and cache-miss explanations.
+
+pub mod runs;
+pub mod why;
+
+pub use runs::{RunRecord, StageRecord};

@@ -1,0 +1,418 @@
+//! Sweep expansion: grid × include − exclude, per-variant defaults, projection onto what each
+//! variant reads, and de-duplication of runs that became identical after projection.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::check::Checker;
+use super::diagnostics::did_you_mean;
+use super::raw::{RawRunParams, RawSpec, RUN_PARAM_NAMES};
+use super::validated::{NoiseSpec, RunList, RunSpec, SweepMember};
+use super::variant::*;
+
+/// One point of the sweep before validation: parameter → (value, key path it was written at).
+type Assignment = Vec<(String, toml::Value, String)>;
+
+pub fn expand(c: &mut Checker, raw: &RawSpec, seed: u64, n_train: Option<usize>) -> RunList {
+    let base = RawRunParams::from_sections(
+        &raw.model.clone().unwrap_or_default(),
+        &raw.train.clone().unwrap_or_default(),
+    );
+    for name in raw.variants.keys() {
+        if Variant::parse(name).is_none() {
+            let hint = did_you_mean(name, VARIANT_NAMES.iter().copied());
+            c.fail_hint(
+                &format!("variants.{name}"),
+                format!("unknown variant \"{name}\""),
+                hint,
+            );
+        }
+    }
+    let sweep = raw.sweep.clone().unwrap_or_default();
+    let axes = axes(c, &sweep.axes);
+    let mut members = grid(&axes);
+    for (i, ex) in sweep.exclude.iter().enumerate() {
+        let key = format!("sweep.exclude[{i}]");
+        let pattern = table_assignment(c, ex, &key);
+        let before = members.len();
+        members.retain(|m| {
+            !pattern
+                .iter()
+                .all(|(k, v, _)| m.iter().any(|(mk, mv, _)| mk == k && same(mv, v)))
+        });
+        if members.len() == before {
+            c.fail(&key, "this exclude entry matches no sweep member");
+        }
+    }
+    for (i, inc) in sweep.include.iter().enumerate() {
+        let key = format!("sweep.include[{i}]");
+        let a = table_assignment(c, inc, &key);
+        if members.iter().any(|m| same_assignment(m, &a)) {
+            c.fail(
+                &key,
+                "duplicate sweep member: the grid or an earlier include already has it",
+            );
+        }
+        members.push(a);
+    }
+    let label_params: Vec<String> = RUN_PARAM_NAMES
+        .iter()
+        .filter(|p| **p != "variant" && members.iter().any(|m| m.iter().any(|(k, _, _)| k == *p)))
+        .map(|p| p.to_string())
+        .collect();
+    let mut runs: RunList = Vec::new();
+    for m in &members {
+        let Some(member) = member_run(c, raw, &base, m, seed, n_train, &label_params) else {
+            continue;
+        };
+        if runs.iter().any(|r| r.run == member.run) {
+            continue; // e.g. an AE crossed with several β: one run.
+        }
+        runs.push(member);
+    }
+    unique_labels(&mut runs);
+    runs
+}
+
+/// Validated grid axes in canonical parameter order.
+fn axes(
+    c: &mut Checker,
+    raw: &BTreeMap<String, toml::Value>,
+) -> Vec<(String, Vec<(toml::Value, String)>)> {
+    for name in raw.keys() {
+        if !RUN_PARAM_NAMES.contains(&name.as_str()) {
+            let hint = did_you_mean(name, RUN_PARAM_NAMES.iter().copied()).or_else(|| {
+                Some(format!(
+                    "sweepable parameters: {}",
+                    RUN_PARAM_NAMES.join(", ")
+                ))
+            });
+            c.fail_hint(
+                &format!("sweep.{name}"),
+                format!("unknown sweep parameter \"{name}\""),
+                hint,
+            );
+        }
+    }
+    let mut out = Vec::new();
+    for name in RUN_PARAM_NAMES {
+        let Some(value) = raw.get(*name) else {
+            continue;
+        };
+        let key = format!("sweep.{name}");
+        let values = match value.as_array() {
+            Some(a) if !a.is_empty() => a.clone(),
+            _ => {
+                c.fail(
+                    &key,
+                    format!("a sweep axis must be a non-empty list, got {value}"),
+                );
+                continue;
+            }
+        };
+        let mut kept: Vec<(toml::Value, String)> = Vec::new();
+        for (i, v) in values.into_iter().enumerate() {
+            let vkey = format!("{key}[{i}]");
+            if let Some(j) = kept.iter().position(|(k, _)| same(k, &v)) {
+                c.fail(
+                    &vkey,
+                    format!("duplicate sweep value {v} (also {key}[{j}])"),
+                );
+                continue;
+            }
+            if check_type(c, name, &v, &vkey) {
+                kept.push((v, vkey));
+            }
+        }
+        out.push((name.to_string(), kept));
+    }
+    out
+}
+
+fn grid(axes: &[(String, Vec<(toml::Value, String)>)]) -> Vec<Assignment> {
+    let mut members: Vec<Assignment> = vec![Vec::new()];
+    for (name, values) in axes {
+        members = members
+            .iter()
+            .flat_map(|m| {
+                values.iter().map(move |(v, key)| {
+                    let mut m = m.clone();
+                    m.push((name.clone(), v.clone(), key.clone()));
+                    m
+                })
+            })
+            .collect();
+    }
+    members
+}
+
+fn table_assignment(c: &mut Checker, t: &toml::Table, key: &str) -> Assignment {
+    let mut out = Vec::new();
+    for (k, v) in t {
+        let vkey = format!("{key}.{k}");
+        if !RUN_PARAM_NAMES.contains(&k.as_str()) {
+            let hint = did_you_mean(k, RUN_PARAM_NAMES.iter().copied());
+            c.fail_hint(&vkey, format!("unknown sweep parameter \"{k}\""), hint);
+        } else if check_type(c, k, v, &vkey) {
+            out.push((k.clone(), v.clone(), vkey));
+        }
+    }
+    out
+}
+
+/// Whether `value` has the right type for parameter `name`; reports the serde message if not.
+fn check_type(c: &mut Checker, name: &str, value: &toml::Value, key: &str) -> bool {
+    let mut t = toml::Table::new();
+    t.insert(name.to_owned(), value.clone());
+    match RawRunParams::deserialize(toml::Value::Table(t)) {
+        Ok(_) => true,
+        Err(e) => {
+            c.fail(key, format!("{} (value {value})", e.message().trim()));
+            false
+        }
+    }
+}
+
+/// TOML values compared as a user means them: `1` and `1.0` are the same β.
+fn same(a: &toml::Value, b: &toml::Value) -> bool {
+    match (a, b) {
+        (toml::Value::Integer(x), toml::Value::Float(y))
+        | (toml::Value::Float(y), toml::Value::Integer(x)) => *x as f64 == *y,
+        _ => a == b,
+    }
+}
+
+fn same_assignment(a: &Assignment, b: &Assignment) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .all(|(k, v, _)| b.iter().any(|(bk, bv, _)| bk == k && same(bv, v)))
+}
+
+fn member_run(
+    c: &mut Checker,
+    raw: &RawSpec,
+    base: &RawRunParams,
+    m: &Assignment,
+    seed: u64,
+    n_train: Option<usize>,
+    label_params: &[String],
+) -> Option<SweepMember> {
+    let mut table = toml::Table::new();
+    for (k, v, _) in m {
+        table.insert(k.clone(), v.clone());
+    }
+    let top = RawRunParams::deserialize(toml::Value::Table(table)).ok()?;
+    let variant_name = top
+        .variant
+        .clone()
+        .or_else(|| base.variant.clone())
+        .unwrap_or_else(|| "vae".into());
+    let variant_defaults = raw.variants.get(&variant_name).cloned().unwrap_or_default();
+    let p = base.overlay(&variant_defaults).overlay(&top);
+    // Key path where each parameter's value was written, for error locations.
+    let origin = |field: &str| -> String {
+        if let Some((_, _, key)) = m.iter().find(|(k, _, _)| k == field) {
+            key.clone()
+        } else if variant_field_set(&variant_defaults, field) {
+            format!("variants.{variant_name}.{field}")
+        } else {
+            format!("{}.{field}", RawRunParams::section_of(field))
+        }
+    };
+    let run = run_spec(c, &p, &origin, seed, n_train)?;
+    let mut label = run.variant.name().to_owned();
+    let mut sweep_values = BTreeMap::new();
+    sweep_values.insert("variant".to_owned(), run.variant.name().to_owned());
+    for name in label_params {
+        if !run.variant.reads(name) {
+            continue;
+        }
+        let value = param_display(&run, name);
+        label.push('-');
+        label.push_str(&abbreviation(name));
+        label.push_str(&value);
+        sweep_values.insert(name.clone(), value);
+    }
+    Some(SweepMember {
+        label,
+        run,
+        sweep_values,
+    })
+}
+
+fn variant_field_set(p: &RawRunParams, field: &str) -> bool {
+    let t = toml::Table::try_from(p).unwrap_or_default();
+    t.contains_key(field)
+}
+
+/// Validates one merged parameter set and keeps only what the variant reads.
+fn run_spec(
+    c: &mut Checker,
+    p: &RawRunParams,
+    at: &dyn Fn(&str) -> String,
+    seed: u64,
+    n_train: Option<usize>,
+) -> Option<RunSpec> {
+    let variant = c.name(
+        &at("variant"),
+        p.variant.as_deref(),
+        "vae",
+        VARIANT_NAMES,
+        Variant::parse,
+    )?;
+    let reads = |f: &str| variant.reads(f);
+    let epochs = c.usize(&at("epochs"), p.epochs, 10, 1, 1_000_000);
+    let batch_size = c.usize(&at("batch_size"), p.batch_size, 128, 1, i64::MAX);
+    if let Some(n) = n_train {
+        if batch_size > n {
+            c.fail(&at("batch_size"), format!("batch size {batch_size} is larger than the training set ({n} images after split/subset)"));
+        }
+    }
+    let hidden = reads("hidden").then(|| {
+        let h = p.hidden.clone().unwrap_or_else(|| vec![400]);
+        h.iter()
+            .enumerate()
+            .map(|(i, &w)| c.usize(&format!("{}[{i}]", at("hidden")), Some(w), 1, 1, 1 << 20))
+            .collect()
+    });
+    let activation = if reads("activation") {
+        Some(c.name(
+            &at("activation"),
+            p.activation.as_deref(),
+            "relu",
+            ACTIVATION_NAMES,
+            parse_name,
+        )?)
+    } else {
+        None
+    };
+    let noise = if reads("noise") {
+        let kind: NoiseKind = c.name(
+            &at("noise"),
+            p.noise.as_deref(),
+            "gaussian",
+            NOISE_NAMES,
+            parse_name,
+        )?;
+        let hi = if kind == NoiseKind::Masking {
+            1.0
+        } else {
+            f64::INFINITY
+        };
+        let level = c.float(
+            &at("noise_level"),
+            p.noise_level,
+            0.3,
+            0.0,
+            false,
+            hi,
+            kind == NoiseKind::Masking,
+        );
+        Some(NoiseSpec { kind, level })
+    } else {
+        None
+    };
+    let betas = p.adam_betas.clone().unwrap_or_else(|| vec![0.9, 0.999]);
+    if betas.len() != 2 || betas.iter().any(|b| !(0.0..1.0).contains(b)) {
+        c.fail(
+            &at("adam_betas"),
+            format!("must be two numbers in [0, 1), got {betas:?}"),
+        );
+    }
+    Some(RunSpec {
+        variant,
+        latent_dim: c.usize(&at("latent_dim"), p.latent_dim, 2, 1, 1 << 16),
+        hidden,
+        activation,
+        likelihood: c.name(
+            &at("likelihood"),
+            p.likelihood.as_deref(),
+            "bernoulli",
+            LIKELIHOOD_NAMES,
+            parse_name,
+        )?,
+        beta: reads("beta")
+            .then(|| c.float(&at("beta"), p.beta, 1.0, 0.0, false, f64::INFINITY, false)),
+        kl_warmup_epochs: reads("kl_warmup_epochs")
+            .then(|| c.usize(&at("kl_warmup_epochs"), p.kl_warmup_epochs, 0, 0, 1_000_000)),
+        noise,
+        l1: reads("l1").then(|| c.float(&at("l1"), p.l1, 1e-3, 0.0, false, f64::INFINITY, false)),
+        epochs,
+        batch_size,
+        lr: c.float(&at("lr"), p.lr, 1e-3, 0.0, true, f64::INFINITY, false),
+        adam_betas: [
+            betas.first().copied().unwrap_or(0.9),
+            betas.get(1).copied().unwrap_or(0.999),
+        ],
+        weight_decay: c.float(
+            &at("weight_decay"),
+            p.weight_decay,
+            0.0,
+            0.0,
+            false,
+            f64::INFINITY,
+            false,
+        ),
+        seed: c.int(&at("seed"), p.seed, seed as i64, 0, i64::MAX) as u64,
+        device: c.name(
+            &at("device"),
+            p.device.as_deref(),
+            "cpu",
+            DEVICE_NAMES,
+            parse_name,
+        )?,
+    })
+}
+
+fn param_display(run: &RunSpec, name: &str) -> String {
+    let v = serde_json::to_value(run).unwrap_or_default();
+    match v.get(name) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Number(x))
+            if x.as_f64()
+                .is_some_and(|f| f.fract() == 0.0 && f.abs() < 1e15) =>
+        {
+            format!("{}", x.as_f64().unwrap_or_default() as i64)
+        }
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join("x"),
+        Some(serde_json::Value::Object(o)) => o
+            .values()
+            .map(|x| x.to_string().trim_matches('"').to_owned())
+            .collect::<Vec<_>>()
+            .join(":"),
+        Some(x) => x.to_string(),
+        None => String::new(),
+    }
+}
+
+fn abbreviation(name: &str) -> String {
+    match name {
+        "latent_dim" => "z".into(),
+        "beta" => "b".into(),
+        "seed" => "s".into(),
+        "hidden" => "h".into(),
+        "epochs" => "e".into(),
+        "batch_size" => "bs".into(),
+        "noise_level" => "nl".into(),
+        "kl_warmup_epochs" => "warm".into(),
+        "weight_decay" => "wd".into(),
+        other => other.replace('_', ""),
+    }
+}
+
+/// Two different runs can share a label when they differ in an un-swept variant default.
+fn unique_labels(runs: &mut RunList) {
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for r in runs.iter_mut() {
+        let n = count.entry(r.label.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            r.label = format!("{}-{}", r.label, n);
+        }
+    }
+}

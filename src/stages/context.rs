@@ -1,0 +1,91 @@
+//! What a running stage sees: its parameters, input folders, output folder, log, progress, cancel.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use crate::exec::events::ProgressHandle;
+use crate::exec::job::StageJob;
+
+/// Settings of the whole run that do not change any stage's output.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct RunEnv {
+    /// The project folder (holds `.pipeline/`, `data/`, `results/`).
+    pub project: PathBuf,
+    /// `--data-mirror` / `PIPELINE_DATA_MIRROR`.
+    pub data_mirror: Option<String>,
+    /// Threads a stage may use for its own parallel work.
+    pub threads: usize,
+}
+
+pub struct StageContext<'a> {
+    pub job: &'a StageJob,
+    pub env: &'a RunEnv,
+    /// Input name → that input's committed output folder (read-only).
+    pub inputs: BTreeMap<String, PathBuf>,
+    /// Where the stage writes; becomes the cache entry's `out/` on success.
+    pub out: &'a Path,
+    /// Survives interruption (for resumable stages); deleted after commit.
+    pub scratch: &'a Path,
+    pub log: &'a StageLog,
+    pub progress: &'a ProgressHandle,
+    pub cancel: &'a AtomicBool,
+}
+
+impl StageContext<'_> {
+    /// The stage's parameters as their typed struct (see `plan::params`).
+    pub fn params<T: serde::de::DeserializeOwned>(&self) -> anyhow::Result<T> {
+        Ok(serde_json::from_value(self.job.def.params.clone())?)
+    }
+
+    pub fn input(&self, name: &str) -> anyhow::Result<&Path> {
+        self.inputs
+            .get(name)
+            .map(PathBuf::as_path)
+            .ok_or_else(|| anyhow::anyhow!("stage has no input named `{name}`"))
+    }
+
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+/// A stage's log file, shared by its threads.
+pub struct StageLog {
+    pub path: PathBuf,
+    file: Mutex<File>,
+}
+
+impl StageLog {
+    pub fn create(path: &Path) -> std::io::Result<StageLog> {
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p)?;
+        }
+        Ok(StageLog {
+            path: path.to_owned(),
+            file: Mutex::new(File::create(path)?),
+        })
+    }
+
+    pub fn line(&self, text: impl AsRef<str>) {
+        let mut f = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = writeln!(f, "{}", text.as_ref());
+    }
+
+    pub fn try_clone_file(&self) -> std::io::Result<File> {
+        self.file
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .try_clone()
+    }
+
+    /// The last `n` lines, for failure summaries.
+    pub fn tail(path: &Path, n: usize) -> String {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
+    }
+}

@@ -1,0 +1,217 @@
+//! One `pipeline run` (or `plan`) from spec to run record: load, plan, assess, execute, record, publish.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use crate::error::UserError;
+use crate::exec::{self, Event, Limits, LocalExecutor, StageJob, StageOutcome, StageState};
+use crate::plan::status::{assess, Assessment};
+use crate::plan::{self, StageGraph};
+use crate::project::Project;
+use crate::registry::{runs, RunRecord, StageRecord};
+use crate::spec::{self, Spec};
+use crate::stages::RunEnv;
+
+pub struct Planned {
+    pub spec: Spec,
+    pub graph: StageGraph,
+    pub assessment: Assessment,
+}
+
+/// Loads and validates the spec, builds the graph and checks the cache. Nothing runs.
+pub fn plan(
+    project: &Project,
+    spec_path: &Path,
+    set: &[String],
+    selectors: &[String],
+    with_reasons: bool,
+) -> anyhow::Result<Planned> {
+    let spec = spec::load(spec_path, set).map_err(UserError::InvalidSpec)?;
+    let graph = plan::build_graph(&spec).map_err(UserError::InvalidSpec)?;
+    let mask = plan::select(&graph, selectors).map_err(UserError::usage)?;
+    let roots: Vec<usize> = if selectors.is_empty() {
+        (0..graph.len()).collect()
+    } else {
+        // `select` includes ancestors; the walk in `assess` re-derives what is needed from them.
+        (0..graph.len()).filter(|&i| mask[i]).collect()
+    };
+    let store = project.store();
+    // Reasons compare with the last run; reading that record is only worth it when asked.
+    let last = if with_reasons {
+        last_run(project, &spec.experiment.name)
+    } else {
+        None
+    };
+    let assessment = assess(&graph, &roots, &store, last.as_ref());
+    // Saved so that any stage that would run can also be run by key (`pipeline exec-stage`).
+    for (i, s) in graph.stages.iter().enumerate() {
+        if assessment.need[i] {
+            StageJob::from_planned(s).save(&store)?;
+        }
+    }
+    Ok(Planned {
+        spec,
+        graph,
+        assessment,
+    })
+}
+
+pub fn last_run(project: &Project, experiment: &str) -> Option<RunRecord> {
+    runs::latest(&project.state_dir(), |r| r.experiment == experiment)
+}
+
+pub struct RunOptions {
+    pub spec: PathBuf,
+    pub set: Vec<String>,
+    pub selectors: Vec<String>,
+    pub limits: Limits,
+    pub data_mirror: Option<String>,
+    /// None: no display (benchmarks, tests); Some(tty?): bars or lines.
+    pub display: Option<bool>,
+}
+
+pub struct RunReport {
+    pub record: RunRecord,
+    pub results: PathBuf,
+    /// Failed stages: name, error, log file.
+    pub failures: Vec<(String, String, Option<PathBuf>)>,
+    /// Stages not started because an input failed.
+    pub blocked: usize,
+}
+
+pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow::Result<RunReport> {
+    let started_at = chrono::Utc::now().to_rfc3339();
+    let _project_lock = crate::cache::lock::ProjectLock::shared(&project.state_dir())?;
+    let planned = plan(project, &opts.spec, &opts.set, &opts.selectors, false)?;
+    let (spec, graph, a) = (&planned.spec, &planned.graph, &planned.assessment);
+    let store = project.store();
+    let env = RunEnv {
+        project: project.root.clone(),
+        data_mirror: opts.data_mirror.clone(),
+        threads: opts.limits.cores,
+    };
+    let executor = LocalExecutor {
+        store: store.clone(),
+        env,
+    };
+    let (tx, display) = match opts.display {
+        Some(tty) => {
+            let (tx, rx) = std::sync::mpsc::channel();
+            (Some(tx), Some(exec::progress::spawn_display(rx, tty)))
+        }
+        None => (None, None),
+    };
+    let to_run = a.need.iter().filter(|&&x| x).count();
+    if let Some(tx) = &tx {
+        let _ = tx.send(Event::Planned {
+            total: graph.len(),
+            cached: a.cached.iter().filter(|&&c| c).count(),
+            to_run,
+        });
+    }
+    let states = exec::run_stages(
+        graph,
+        &a.need,
+        &a.cached,
+        opts.limits,
+        &executor,
+        tx,
+        cancel,
+    );
+    if let Some(d) = display {
+        let _ = d.join();
+    }
+    let mut record = RunRecord {
+        format: runs::RUN_RECORD_FORMAT,
+        run_id: runs::new_run_id(),
+        experiment: spec.experiment.name.clone(),
+        spec_path: std::path::absolute(&opts.spec)
+            .unwrap_or(opts.spec.clone())
+            .display()
+            .to_string(),
+        spec_text: spec.text.clone(),
+        overrides: spec.overrides.clone(),
+        selectors: opts.selectors.clone(),
+        started_at,
+        finished_at: String::new(),
+        status: String::new(),
+        stages: Vec::with_capacity(graph.len()),
+    };
+    let mut failures = Vec::new();
+    let (mut failed, mut blocked, mut interrupted) = (0, 0, false);
+    let mut published = Vec::new();
+    for (s, st) in graph.stages.iter().zip(&states) {
+        let (state, duration_s, error, log) = match st {
+            StageState::Skipped => ("skipped", None, None, None),
+            StageState::Cached => ("cached", None, None, None),
+            StageState::Done(StageOutcome::Ran { duration }) => {
+                ("ran", Some(duration.as_secs_f64()), None, None)
+            }
+            StageState::Done(StageOutcome::CachedByOther) => ("cached", None, None, None),
+            StageState::Done(StageOutcome::Failed { error, log }) => {
+                failed += 1;
+                failures.push((s.def.name.clone(), error.clone(), log.clone()));
+                (
+                    "failed",
+                    None,
+                    Some(error.clone()),
+                    log.as_ref().map(|l| l.display().to_string()),
+                )
+            }
+            StageState::Done(StageOutcome::Cancelled) => {
+                interrupted = true;
+                ("cancelled", None, None, None)
+            }
+            StageState::Blocked { failed_input } => {
+                blocked += 1;
+                (
+                    "blocked",
+                    None,
+                    Some(format!("input `{failed_input}` failed")),
+                    None,
+                )
+            }
+            StageState::NotStarted => {
+                interrupted = true;
+                ("not-started", None, None, None)
+            }
+        };
+        if s.def.publish && matches!(state, "cached" | "ran") {
+            published.push((s.def.name.clone(), store.out_dir(&s.key)));
+        }
+        record.stages.push(StageRecord {
+            name: s.def.name.clone(),
+            kind: s.def.kind,
+            key: s.key.clone(),
+            state: state.into(),
+            duration_s,
+            error,
+            log,
+            key_inputs: s.key_inputs.clone(),
+        });
+    }
+    record.status = if interrupted {
+        "interrupted"
+    } else if failed > 0 {
+        "failed"
+    } else {
+        "succeeded"
+    }
+    .into();
+    record.finished_at = chrono::Utc::now().to_rfc3339();
+    runs::save(&project.state_dir(), &record)?;
+    let results = runs::publish(&project.results_dir(), &record, &published)?;
+    if interrupted {
+        return Err(UserError::Interrupted(format!(
+            "run {} stopped; completed stages are cached",
+            record.run_id
+        ))
+        .into());
+    }
+    Ok(RunReport {
+        record,
+        results,
+        failures,
+        blocked,
+    })
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the orchestrator core, compiled into one binary.
+
+mod support;
+
+mod cache_invalidation;
+mod dag;
+mod execution;
+mod robustness;
+mod spec_errors;
+mod sweep;

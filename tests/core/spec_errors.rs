@@ -1,0 +1,95 @@
+//! Bad specs: each must be rejected with its location, the offending value and a useful message.
+
+use crate::support::*;
+
+const HEAD: &str = "[experiment]\nname = \"t\"\n[dataset]\nname = \"mnist\"\n";
+
+/// (case, spec after the 4 header lines, --set args, expected location, expected message parts)
+const CASES: &[(&str, &str, &[&str], &str, &[&str])] = &[
+    ("unknown key", "[model]\nlatnt_dim = 2\n", &[], "spec.toml:6:1", &["unknown field `latnt_dim`", "did you mean `latent_dim`?"]),
+    ("key in wrong section", "[model]\nepochs = 3\n", &[], "spec.toml:6:1", &["unknown field `epochs`", "belongs in the [train] section"]),
+    ("wrong type", "[model]\nlatent_dim = \"two\"\n", &[], "spec.toml:6:14", &["invalid type: string \"two\""]),
+    ("latent zero", "[model]\nlatent_dim = 0\n", &[], "spec.toml:6:14", &["`model.latent_dim`", "must be at least 1, got 0"]),
+    ("negative beta", "[model]\nbeta = -1.0\n", &[], "spec.toml:6:8", &["`model.beta`", "must be ≥ 0, got -1"]),
+    ("zero epochs", "[train]\nepochs = 0\n", &[], "spec.toml:6:10", &["`train.epochs`", "must be at least 1, got 0"]),
+    ("batch larger than dataset", "[preprocess]\nsubset = 100\n[train]\nbatch_size = 128\n", &[], "spec.toml:8:14", &["batch size 128 is larger than the training set (90 images"]),
+    ("duplicate sweep value", "[sweep]\nbeta = [1, 2, 1]\n", &[], "spec.toml:6:15", &["`sweep.beta[2]`", "duplicate sweep value 1"]),
+    ("duplicate include member", "[sweep]\nbeta = [1, 2]\ninclude = [{ beta = 2.0 }]\n", &[], "spec.toml:7:12", &["duplicate sweep member"]),
+    ("unknown variant", "[model]\nvariant = \"vea\"\n", &[], "spec.toml:6:11", &["unknown value \"vea\"", "did you mean `vae`?"]),
+    ("unknown variant in sweep", "[sweep]\nvariant = [\"ae\", \"sparse\"]\n", &[], "spec.toml:6:18", &["unknown value \"sparse\"", "did you mean `sparse-ae`?"]),
+    ("unknown sweep parameter", "[sweep]\nlatentdim = [2, 5]\n", &[], "spec.toml:6:13", &["unknown sweep parameter \"latentdim\"", "did you mean `latent_dim`?"]),
+    ("unknown dataset", "", &["dataset.name=mnsit"], "--set dataset.name=mnsit", &["unknown dataset \"mnsit\"", "did you mean `mnist`?"]),
+    ("syntax error", "[model]\nlatent_dim = \n", &[], "spec.toml:6:14", &["invalid string"]),
+    ("val fraction out of range", "[preprocess]\nval_fraction = 1.5\n", &[], "spec.toml:6:16", &["must be in [0, 1), got 1.5"]),
+    ("zero learning rate", "[train]\nlr = 0.0\n", &[], "spec.toml:6:6", &["must be > 0, got 0"]),
+    ("unknown activation", "[model]\nactivation = \"rleu\"\n", &[], "spec.toml:6:14", &["unknown value \"rleu\"", "did you mean `relu`?"]),
+    ("override out of range", "", &["model.latent_dim=0"], "--set model.latent_dim=0", &["must be at least 1, got 0"]),
+    ("override unknown key", "", &["model.latnt=3"], "--set model.latnt=3", &["unknown field `latnt`", "did you mean `latent_dim`?"]),
+    ("override without =", "", &["model.latent_dim"], "--set model.latent_dim", &["not of the form key.path=value"]),
+    ("sweep axis not a list", "[sweep]\nbeta = 2\n", &[], "spec.toml:6:8", &["a sweep axis must be a non-empty list, got 2"]),
+    ("unknown variant section", "[variants.vea]\nbeta = 2.0\n", &[], "spec.toml:5:", &["unknown variant \"vea\""]),
+    ("exclude matches nothing", "[sweep]\nbeta = [1, 2]\nexclude = [{ beta = 3 }]\n", &[], "spec.toml:7:12", &["matches no sweep member"]),
+    ("unknown figure", "[plots]\nfigures = [\"prior_sample\"]\n", &[], "spec.toml:6:12", &["unknown value \"prior_sample\"", "did you mean `prior_samples`?"]),
+    ("adam betas out of range", "[train]\nadam_betas = [0.9, 1.5]\n", &[], "spec.toml:6:14", &["must be two numbers in [0, 1)"]),
+    ("masking noise above one", "[model]\nvariant = \"denoising-ae\"\nnoise = \"masking\"\nnoise_level = 1.5\n", &[], "spec.toml:8:15", &["must be in [0, 1), got 1.5"]),
+    ("class out of range", "[preprocess]\nclasses = [1, 12]\n", &[], "spec.toml:6:15", &["`preprocess.classes[1]`", "must be at most 9, got 12"]),
+    ("command unknown input", "[[command]]\nname = \"a\"\ncmd = \"true\"\ninputs = [\"nope\"]\n", &[], "spec.toml:8:10", &["reads `nope`, but no stage has that name"]),
+    ("command cycle", "[[command]]\nname = \"a\"\ncmd = \"true\"\ninputs = [\"b\"]\n[[command]]\nname = \"b\"\ncmd = \"true\"\ninputs = [\"a\"]\n", &[], "spec.toml:", &["stages form a cycle: ", " → "]),
+    ("command missing dep file", "[[command]]\nname = \"a\"\ncmd = \"true\"\ndeps = [\"missing.py\"]\n", &[], "spec.toml:8:", &["missing.py\" does not exist"]),
+];
+
+#[test]
+fn every_bad_spec_is_rejected_with_location_and_message() {
+    assert!(CASES.len() >= 15);
+    let p = TestProject::new();
+    let mut failures = Vec::new();
+    for (name, body, set, loc, parts) in CASES {
+        let spec = p.write("spec.toml", &format!("{HEAD}{body}"));
+        let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+        let result = pipeline::spec::load(&spec, &set)
+            .and_then(|s| pipeline::plan::build_graph(&s).map(|_| ()));
+        match result {
+            Ok(_) => failures.push(format!("{name}: accepted")),
+            Err(e) => {
+                let text = e.to_string();
+                if !text.contains(loc) || parts.iter().any(|part| !text.contains(part)) {
+                    failures.push(format!(
+                        "{name}: expected location {loc:?} and {parts:?} in:\n{text}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} case(s) wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn all_errors_in_a_spec_are_reported_at_once() {
+    let p = TestProject::new();
+    p.write(
+        "spec.toml",
+        &format!("{HEAD}[model]\nlatent_dim = 0\nbeta = -2.0\n[train]\nepochs = 0\n"),
+    );
+    let out = p.run(&["plan", "spec.toml"]);
+    let err = stderr(&out);
+    assert!(err.contains("invalid spec: 3 errors"), "{err}");
+}
+
+#[test]
+fn invalid_spec_exits_2_and_runs_nothing() {
+    let p = TestProject::new();
+    p.write(
+        "spec.toml",
+        "[[command]]\nname = \"a\"\ncmd = \"touch ran\"\ncores = 0\n",
+    );
+    let out = p.run(&["run", "spec.toml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("spec.toml:4:9"), "{}", stderr(&out));
+    assert!(!p.path().join("ran").exists());
+    assert!(p.cache_entries().is_empty());
+}

@@ -1,0 +1,110 @@
+//! Test helpers: a temp project with specs, and running the `pipeline` binary in it.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+pub struct TestProject {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestProject {
+    pub fn new() -> Self {
+        TestProject {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path().join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("pipeline").expect("binary");
+        c.current_dir(self.path())
+            .env_remove("PIPELINE_PROJECT")
+            .env_remove("PIPELINE_DATA_MIRROR");
+        c
+    }
+
+    /// Runs `pipeline ARGS` with plain progress and returns the output (any exit code).
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut c = self.cmd();
+        c.args(args);
+        if args.first() == Some(&"run") {
+            c.args(["--progress", "plain"]);
+        }
+        c.output().expect("pipeline runs")
+    }
+
+    pub fn plan_json(&self, spec: &str, extra: &[&str]) -> serde_json::Value {
+        let mut args = vec!["plan", spec, "--json"];
+        args.extend_from_slice(extra);
+        let out = self.run(&args);
+        assert!(
+            out.status.success(),
+            "plan failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("plan --json is JSON")
+    }
+
+    pub fn cache_entries(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.path().join(".pipeline/cache"))
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Status of each stage in a `plan --json` document, by name.
+pub fn statuses(plan: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+    plan["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_owned(),
+                s["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+pub fn keys(plan: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+    plan["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_owned(),
+                s["key"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
