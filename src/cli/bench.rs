@@ -50,7 +50,18 @@ pub fn plan(stages: usize, repeat: usize) -> anyhow::Result<()> {
     eprintln!("  done in {:.1}s", t.elapsed().as_secs_f64());
     let mut plan_times = Vec::new();
     let mut rerun_times = Vec::new();
+    let mut phases = [Vec::new(), Vec::new(), Vec::new()];
     for _ in 0..repeat.max(1) {
+        let t = Instant::now();
+        let s = crate::spec::load(&spec, &[]).map_err(|e| anyhow::anyhow!("{e}"))?;
+        phases[0].push(t.elapsed());
+        let t = Instant::now();
+        let g = crate::plan::build_graph(&s).map_err(|e| anyhow::anyhow!("{e}"))?;
+        phases[1].push(t.elapsed());
+        let t = Instant::now();
+        let roots: Vec<usize> = (0..g.len()).collect();
+        crate::plan::status::assess(&g, &roots, &project.store(), None);
+        phases[2].push(t.elapsed());
         let t = Instant::now();
         let p = workflow::plan(&project, &spec, &[], &[], false)?;
         plan_times.push(t.elapsed());
@@ -75,6 +86,13 @@ pub fn plan(stages: usize, repeat: usize) -> anyhow::Result<()> {
         median(&mut plan_times),
         median(&mut rerun_times),
         repeat.max(1)
+    );
+    let [a, b, c] = &mut phases;
+    println!(
+        "  phases: spec load + validate {:.1} ms, graph + keys {:.1} ms, cache check {:.1} ms",
+        median(a),
+        median(b),
+        median(c)
     );
     Ok(())
 }

@@ -56,17 +56,17 @@ pub struct SpecSource {
     pub path: PathBuf,
     pub text: String,
     pub overrides: Vec<Override>,
-    doc: Option<toml_edit::ImDocument<String>>,
+    /// Parsed again with spans only when an error needs a location.
+    doc: std::sync::OnceLock<Option<toml_edit::Document<String>>>,
 }
 
 impl SpecSource {
     pub fn new(path: &Path, text: String, overrides: Vec<Override>) -> Self {
-        let doc = toml_edit::ImDocument::parse(text.clone()).ok();
         SpecSource {
             path: path.to_owned(),
             text,
             overrides,
-            doc,
+            doc: std::sync::OnceLock::new(),
         }
     }
 
@@ -111,7 +111,10 @@ impl SpecSource {
 
     /// Span of the deepest part of the path that exists in the file.
     fn span_of(&self, segs: &[Seg]) -> Option<Range<usize>> {
-        let doc = self.doc.as_ref()?;
+        let doc = self
+            .doc
+            .get_or_init(|| toml_edit::Document::parse(self.text.clone()).ok())
+            .as_ref()?;
         let mut node = Node::Item(doc.as_item());
         let mut best = None;
         for seg in segs {
