@@ -28,11 +28,12 @@ fn main() {
         };
         let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
         println!(
-            "run {run}: {} images  decode {:.3} s  preprocess {:.3} s  total {:.3} s  peak RSS {} (reset: {})  decoded f32 {:.1} MiB  ratio {}",
+            "run {run}: {} images  decode {:.3} s  preprocess {:.3} s  total {:.3} s  cpu {}  peak RSS {} (reset: {})  decoded f32 {:.1} MiB  ratio {}",
             report.images,
             report.decode_seconds,
             report.preprocess_seconds,
             report.total_seconds,
+            report.cpu_seconds.map_or("?".into(), |c| format!("{c:.3} s")),
             report.peak_rss_bytes.map_or("?".into(), |b| format!("{:.1} MiB", mib(b))),
             report.peak_rss_reset,
             mib(report.decoded_f32_bytes),

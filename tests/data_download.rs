@@ -4,30 +4,17 @@
 mod common;
 
 use common::{serve, Reply};
-use flate2::{write::GzEncoder, Compression};
 use pipeline::data::catalog::{FileRole, FileSpec};
 use pipeline::data::fetch::{
     fetch_file, partial_path, AttemptFailure, FetchError, FetchOptions, FetchProgress,
 };
-use pipeline::data::{idx, sha256_hex};
-use std::io::Write;
+use pipeline::data::sha256_hex;
 use std::path::Path;
 use std::time::Duration;
 use tempfile::TempDir;
 
 const NAME: &str = "t10k-labels-idx1-ubyte";
 const DATASET: &str = "toy";
-
-/// A small label file: raw IDX payload and its gzip form (big enough to be truncated).
-fn fixture() -> (Vec<u8>, Vec<u8>) {
-    // Random labels so the gzip form stays thousands of bytes long.
-    let mut rng = pipeline::data::SplitMix64::new(1);
-    let labels: Vec<u8> = (0..5000).map(|_| rng.below(10) as u8).collect();
-    let raw = idx::encode_labels(&labels);
-    let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
-    gz.write_all(&raw).unwrap();
-    (raw, gz.finish().unwrap())
-}
 
 fn spec(raw: &[u8], urls: Vec<String>) -> FileSpec {
     FileSpec {
@@ -54,7 +41,7 @@ fn options(tmp: &Path) -> FetchOptions {
 
 #[test]
 fn fixture_is_large_enough_to_truncate() {
-    assert!(fixture().1.len() > 1000);
+    assert!(common::labels_file_fixture().1.len() > 1000);
 }
 
 fn fetch(
@@ -76,7 +63,7 @@ fn failures(err: &FetchError) -> Vec<AttemptFailure> {
 
 #[test]
 fn not_found_then_next_source_succeeds() {
-    let (raw, gz) = fixture();
+    let (raw, gz) = common::labels_file_fixture();
     let server = serve(vec![Reply::status(404), Reply::ok(&gz)]);
     let tmp = TempDir::new().unwrap();
     let dest = tmp.path().join("out").join(NAME);
@@ -91,7 +78,7 @@ fn not_found_then_next_source_succeeds() {
 
 #[test]
 fn server_error_is_retried_then_succeeds() {
-    let (raw, gz) = fixture();
+    let (raw, gz) = common::labels_file_fixture();
     let server = serve(vec![Reply::status(500), Reply::status(503), Reply::ok(&gz)]);
     let tmp = TempDir::new().unwrap();
     let dest = tmp.path().join(NAME);
@@ -108,7 +95,7 @@ fn server_error_is_retried_then_succeeds() {
 
 #[test]
 fn server_errors_beyond_retry_count_fail_with_status() {
-    let (raw, _) = fixture();
+    let (raw, _) = common::labels_file_fixture();
     let server = serve(vec![
         Reply::status(500),
         Reply::status(500),
@@ -130,7 +117,7 @@ fn server_errors_beyond_retry_count_fail_with_status() {
 
 #[test]
 fn truncated_body_is_resumed_with_range() {
-    let (raw, gz) = fixture();
+    let (raw, gz) = common::labels_file_fixture();
     let server = serve(vec![Reply::ok(&gz).truncated(100), Reply::ok(&gz)]);
     let tmp = TempDir::new().unwrap();
     let dest = tmp.path().join(NAME);
@@ -154,7 +141,7 @@ fn truncated_body_is_resumed_with_range() {
 
 #[test]
 fn truncated_body_restarts_when_server_ignores_range() {
-    let (raw, gz) = fixture();
+    let (raw, gz) = common::labels_file_fixture();
     let server = serve(vec![
         Reply::ok(&gz).truncated(100),
         Reply::ok(&gz).ignoring_range(),
@@ -172,7 +159,7 @@ fn truncated_body_restarts_when_server_ignores_range() {
 
 #[test]
 fn always_truncated_body_is_a_clear_error_and_dest_stays_absent() {
-    let (raw, gz) = fixture();
+    let (raw, gz) = common::labels_file_fixture();
     let server = serve(vec![Reply::ok(&gz).truncated(50).ignoring_range(); 3]);
     let tmp = TempDir::new().unwrap();
     let dest = tmp.path().join(NAME);
@@ -192,7 +179,7 @@ fn always_truncated_body_is_a_clear_error_and_dest_stays_absent() {
 
 #[test]
 fn stale_partial_that_fails_checksum_is_discarded_and_refetched() {
-    let (raw, gz) = fixture();
+    let (raw, gz) = common::labels_file_fixture();
     let server = serve(vec![Reply::ok(&gz), Reply::ok(&gz)]);
     let tmp = TempDir::new().unwrap();
     let dest = tmp.path().join(NAME);
@@ -212,7 +199,7 @@ fn stale_partial_that_fails_checksum_is_discarded_and_refetched() {
 
 #[test]
 fn checksum_mismatch_is_rejected_and_nothing_is_cached() {
-    let (raw, _) = fixture();
+    let (raw, _) = common::labels_file_fixture();
     let server = serve(vec![Reply::ok(b"not the file at all")]);
     let tmp = TempDir::new().unwrap();
     let dest = tmp.path().join(NAME);
@@ -238,7 +225,7 @@ fn checksum_mismatch_is_rejected_and_nothing_is_cached() {
 
 #[test]
 fn slow_server_times_out() {
-    let (raw, gz) = fixture();
+    let (raw, gz) = common::labels_file_fixture();
     let server = serve(vec![Reply::ok(&gz).delayed(Duration::from_millis(1500))]);
     let tmp = TempDir::new().unwrap();
     let mut opts = options(tmp.path());
@@ -264,7 +251,7 @@ fn slow_server_times_out() {
 
 #[test]
 fn all_sources_fail_in_one_error_listing_each() {
-    let (raw, _) = fixture();
+    let (raw, _) = common::labels_file_fixture();
     let server = serve(vec![Reply::status(404)]);
     let refused = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -312,7 +299,7 @@ fn all_sources_fail_in_one_error_listing_each() {
 
 #[test]
 fn file_in_data_folder_is_used_without_network() {
-    let (raw, gz) = fixture();
+    let (raw, gz) = common::labels_file_fixture();
     let tmp = TempDir::new().unwrap();
     let mut opts = options(tmp.path());
     opts.allow_network = false;
@@ -335,7 +322,7 @@ fn file_in_data_folder_is_used_without_network() {
 
 #[test]
 fn uncompressed_file_in_mirror_folder_is_used() {
-    let (raw, _) = fixture();
+    let (raw, _) = common::labels_file_fixture();
     let tmp = TempDir::new().unwrap();
     let mut opts = options(tmp.path());
     opts.allow_network = false;
@@ -356,7 +343,7 @@ fn uncompressed_file_in_mirror_folder_is_used() {
 
 #[test]
 fn mirror_url_tries_dataset_subfolder_then_root() {
-    let (raw, gz) = fixture();
+    let (raw, gz) = common::labels_file_fixture();
     let server = serve(vec![Reply::status(404), Reply::ok(&gz)]);
     let tmp = TempDir::new().unwrap();
     let mut opts = options(tmp.path());
@@ -371,7 +358,7 @@ fn mirror_url_tries_dataset_subfolder_then_root() {
 
 #[test]
 fn wrong_file_in_data_folder_is_skipped_for_next_source() {
-    let (raw, gz) = fixture();
+    let (raw, gz) = common::labels_file_fixture();
     let server = serve(vec![Reply::ok(&gz)]);
     let tmp = TempDir::new().unwrap();
     let opts = options(tmp.path());
@@ -388,7 +375,7 @@ fn wrong_file_in_data_folder_is_skipped_for_next_source() {
 
 #[test]
 fn offline_run_lists_network_sources_as_disabled() {
-    let (raw, _) = fixture();
+    let (raw, _) = common::labels_file_fixture();
     let tmp = TempDir::new().unwrap();
     let mut opts = options(tmp.path());
     opts.allow_network = false;

@@ -18,6 +18,9 @@ pub struct BenchReport {
     /// Splitting, scaling and writing the prepared files, summary and contact sheet.
     pub preprocess_seconds: f64,
     pub total_seconds: f64,
+    /// User + system CPU time of the process over the run (all threads): a measure that does
+    /// not depend on how busy the machine is, unlike wall time.
+    pub cpu_seconds: Option<f64>,
     /// `VmHWM` of this process after the run (reset before it where the kernel allows).
     pub peak_rss_bytes: Option<u64>,
     /// Whether the peak was reset before the run; if not, it includes earlier work.
@@ -62,6 +65,17 @@ fn proc_status_kb(field: &str) -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// User + system CPU seconds of this process so far.
+fn process_cpu_seconds() -> Option<f64> {
+    // SAFETY: getrusage only writes into the zeroed struct we pass.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return None;
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    Some(secs(usage.ru_utime) + secs(usage.ru_stime))
+}
+
 /// Writing "5" to clear_refs resets VmHWM to the current RSS (Linux ≥ 4.0).
 fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
@@ -93,6 +107,7 @@ pub fn bench_dataset(
     })?;
     let peak_rss_reset = reset_peak_rss();
 
+    let cpu_start = process_cpu_seconds();
     let start = Instant::now();
     let raw = load_idx_dataset(dataset, &paths, Some(&specs), entry.class_names());
     let decode_seconds = start.elapsed().as_secs_f64();
@@ -109,6 +124,7 @@ pub fn bench_dataset(
         ))
     });
     let total_seconds = start.elapsed().as_secs_f64();
+    let cpu_seconds = process_cpu_seconds().zip(cpu_start).map(|(end, begin)| end - begin);
     let peak_rss_bytes = proc_status_kb("VmHWM:");
     let _ = std::fs::remove_dir_all(&scratch);
     let (images, decoded_f32_bytes, preprocess_seconds, summary) = result?;
@@ -118,6 +134,7 @@ pub fn bench_dataset(
         decode_seconds,
         preprocess_seconds,
         total_seconds,
+        cpu_seconds,
         peak_rss_bytes,
         peak_rss_reset,
         decoded_f32_bytes,

@@ -306,3 +306,68 @@ impl DatasetFiles {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_resolves_and_idx_entries_have_four_distinct_files() {
+        for name in names() {
+            let entry = lookup(name).unwrap();
+            assert_eq!(entry.name, *name);
+            if entry.kind == CatalogKind::Idx {
+                let specs = entry.file_specs();
+                let roles: Vec<FileRole> = specs.iter().map(|s| s.role).collect();
+                assert_eq!(roles, FileRole::ALL);
+                for s in &specs {
+                    assert_eq!(s.sha256.len(), 64);
+                    assert_eq!(s.urls.len(), entry.base_urls.len());
+                    assert!(s.urls.iter().all(|u| u.ends_with(&s.gz_name())));
+                }
+                assert_eq!(entry.class_names.len(), 10);
+            }
+        }
+        assert!(lookup("cifar10").is_none());
+    }
+
+    #[test]
+    fn spec_files_need_a_location_and_a_valid_sha256() {
+        let good = FileRef {
+            path: Some("d/train-images-idx3-ubyte.gz".into()),
+            url: None,
+            sha256: "a".repeat(64),
+        };
+        let mut files = DatasetFiles {
+            train_images: good.clone(),
+            train_labels: FileRef {
+                path: None,
+                url: Some("https://x/y/labels.gz".into()),
+                ..good.clone()
+            },
+            test_images: good.clone(),
+            test_labels: good.clone(),
+            class_names: None,
+        };
+        let specs = files.file_specs().unwrap();
+        assert_eq!(specs[0].name, "train-images-idx3-ubyte");
+        assert_eq!((specs[1].name.as_str(), specs[1].urls.len()), ("labels", 1));
+        files.test_labels.sha256 = "xyz".into();
+        assert!(matches!(
+            files.file_specs(),
+            Err(DatasetFilesError::BadSha256 {
+                role: FileRole::TestLabels,
+                ..
+            })
+        ));
+        files.test_labels = FileRef {
+            path: None,
+            url: None,
+            ..good
+        };
+        assert!(matches!(
+            files.file_specs(),
+            Err(DatasetFilesError::NoLocation { .. })
+        ));
+    }
+}

@@ -2,13 +2,13 @@
 //! verifying the sha256 of the decompressed payload and writing atomically.
 
 use super::catalog::FileSpec;
+use super::is_gzip;
 use super::sources::{candidate_sources, folder_candidates, http_transfer, Source};
-use super::{hex, is_gzip};
-use flate2::read::MultiGzDecoder;
-use sha2::{Digest, Sha256};
+pub use super::verify::partial_path;
+use super::verify::{sync_parent, verify, write_atomic};
 use std::fmt;
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -145,72 +145,6 @@ pub fn hint(dataset: &str) -> String {
     s
 }
 
-/// sha256 of the decompressed payload of `bytes` (gzip detected by magic, not by name).
-pub fn payload_sha256(bytes: &[u8]) -> Result<String, AttemptFailure> {
-    if !is_gzip(bytes) {
-        return Ok(hex(&Sha256::digest(bytes)));
-    }
-    let mut hasher = Sha256::new();
-    io::copy(&mut MultiGzDecoder::new(bytes), &mut hasher).map_err(|e| {
-        AttemptFailure::Corrupt {
-            detail: e.to_string(),
-        }
-    })?;
-    Ok(hex(&hasher.finalize()))
-}
-
-fn verify(bytes: &[u8], expected: &str) -> Result<String, AttemptFailure> {
-    let got = payload_sha256(bytes)?;
-    if got.eq_ignore_ascii_case(expected) {
-        Ok(got)
-    } else {
-        Err(AttemptFailure::ChecksumMismatch {
-            expected: expected.to_string(),
-            got,
-        })
-    }
-}
-
-fn sibling(dest: &Path, suffix: &str) -> PathBuf {
-    let mut name = dest.file_name().unwrap_or_default().to_os_string();
-    name.push(suffix);
-    dest.with_file_name(name)
-}
-
-/// The resumable download buffer for `dest`; never trusted as a finished file.
-pub fn partial_path(dest: &Path) -> PathBuf {
-    sibling(dest, ".partial")
-}
-
-/// Writes `bytes` to a temporary sibling, syncs it and renames it over `dest`, so `dest`
-/// either holds a complete verified file or is absent.
-fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<(), FetchError> {
-    let tmp = sibling(dest, &format!(".tmp-{}", std::process::id()));
-    let wrap = |source| FetchError::Write {
-        path: dest.to_path_buf(),
-        source,
-    };
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, dest)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(wrap)?;
-    sync_parent(dest);
-    Ok(())
-}
-
-fn sync_parent(path: &Path) {
-    // Best effort: makes the rename durable on filesystems that need it.
-    if let Some(parent) = path.parent() {
-        let _ = File::open(parent).and_then(|d| d.sync_all());
-    }
-}
-
 /// Obtains `file` of `dataset` into `dest`, trying the spec path, the data folder, the
 /// mirror, system folders and then URLs. Returns one error listing every source on failure.
 pub fn fetch_file(
@@ -326,7 +260,7 @@ fn from_paths(
         write_atomic(dest, &bytes).map_err(|e| {
             (
                 AttemptFailure::Io {
-                    detail: e.to_string(),
+                    detail: format!("failed to write {}: {e}", dest.display()),
                 },
                 1,
             )

@@ -16,6 +16,7 @@ pub mod preprocess;
 pub mod raw;
 pub mod shapes;
 pub mod sources;
+pub mod verify;
 
 pub use catalog::{lookup, names, CatalogEntry, DatasetFiles, FileRole, FileSpec};
 pub use fetch::{fetch_file, FetchError, FetchOptions, FetchProgress, FetchReport};
@@ -76,5 +77,42 @@ impl SplitMix64 {
             let j = self.below(i as u64 + 1) as usize;
             items.swap(i, j);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splitmix_is_reproducible_and_below_stays_in_range() {
+        let a: Vec<u64> = (0..5)
+            .scan(SplitMix64::new(42), |r, _| Some(r.next_u64()))
+            .collect();
+        let b: Vec<u64> = (0..5)
+            .scan(SplitMix64::new(42), |r, _| Some(r.next_u64()))
+            .collect();
+        assert_eq!(a, b);
+        let mut rng = SplitMix64::new(1);
+        let mut seen = [false; 7];
+        for _ in 0..1000 {
+            seen[rng.below(7) as usize] = true;
+        }
+        assert!(seen.iter().all(|&s| s));
+        let mut v: Vec<u32> = (0..100).collect();
+        rng.shuffle(&mut v);
+        assert_ne!(v, (0..100).collect::<Vec<_>>());
+        v.sort_unstable();
+        assert_eq!(v, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn hex_and_gzip_magic() {
+        assert_eq!(hex(&[0x00, 0xab, 0x7f]), "00ab7f");
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert!(is_gzip(&[0x1f, 0x8b, 8]) && !is_gzip(&[0x1f]) && !is_gzip(&[0, 0, 8, 3]));
     }
 }

@@ -1,7 +1,7 @@
 //! `RawDataset`: decoded train/test images and labels (u8 pixels) before preprocessing, and
 //! loading one from four verified IDX files.
 
-use super::catalog::{FileRole, FileSpec};
+use super::catalog::{CatalogEntry, FileRole, FileSpec};
 use super::idx::{self, IdxError, IdxImages};
 use super::sha256_hex;
 use std::path::{Path, PathBuf};
@@ -75,6 +75,14 @@ pub fn find_dataset_files(dir: &Path, specs: &[FileSpec]) -> Result<Vec<PathBuf>
                 })
         })
         .collect()
+}
+
+/// Loads a catalog dataset from a folder holding its four files (`.gz` or raw), verifying
+/// every payload against the catalog sha256.
+pub fn load_catalog_dataset(entry: &CatalogEntry, dir: &Path) -> Result<RawDataset, RawError> {
+    let specs = entry.file_specs();
+    let paths = find_dataset_files(dir, &specs)?;
+    load_idx_dataset(entry.name, &paths, Some(&specs), entry.class_names())
 }
 
 struct Loaded {

@@ -1,9 +1,14 @@
-//! Shared test helpers: a scripted loopback HTTP server and the skip policy (`require`).
+//! Shared test helpers: a scripted loopback HTTP server, the skip policy (`require`) and
+//! small IDX dataset fixtures.
 #![allow(dead_code)]
 
+use flate2::{write::GzEncoder, Compression};
+use pipeline::data::catalog::{FileRole, FileSpec};
+use pipeline::data::raw::{load_idx_dataset, RawDataset};
+use pipeline::data::{idx, sha256_hex};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -228,4 +233,82 @@ pub fn require(feature: &str) -> bool {
     let test = thread::current().name().unwrap_or("<test>").to_string();
     println!("SKIPPED {test}: {reason}");
     false
+}
+
+/// Side of the fixture images.
+pub const SIDE: usize = 8;
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+/// Image `i` stores its index in its first two pixels so tests can tell images apart after
+/// shuffling; the rest is a gradient.
+pub fn images_payload(n: usize) -> Vec<u8> {
+    let mut px = Vec::with_capacity(n * SIDE * SIDE);
+    for i in 0..n {
+        px.push((i % 256) as u8);
+        px.push((i / 256) as u8);
+        px.extend((2..SIDE * SIDE).map(|p| ((p * 4 + i) % 256) as u8));
+    }
+    idx::encode_images(n, SIDE, SIDE, &px)
+}
+
+pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+pub fn message(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// Writes a 4-file IDX dataset; class `c` has `10 + 5c` training images.
+pub fn idx_fixture(dir: &Path) -> (Vec<PathBuf>, Vec<FileSpec>) {
+    let train_labels: Vec<u8> = (0..10u8)
+        .flat_map(|c| std::iter::repeat_n(c, 10 + 5 * c as usize))
+        .collect();
+    let test_labels: Vec<u8> = (0..60).map(|i| (i % 10) as u8).collect();
+    let payloads = [
+        (
+            "train-images-idx3-ubyte",
+            images_payload(train_labels.len()),
+        ),
+        ("train-labels-idx1-ubyte", idx::encode_labels(&train_labels)),
+        ("t10k-images-idx3-ubyte", images_payload(test_labels.len())),
+        ("t10k-labels-idx1-ubyte", idx::encode_labels(&test_labels)),
+    ];
+    let mut paths = Vec::new();
+    let mut specs = Vec::new();
+    for ((name, payload), role) in payloads.iter().zip(FileRole::ALL) {
+        paths.push(write(dir, &format!("{name}.gz"), &gzip(payload)));
+        specs.push(FileSpec {
+            role,
+            name: name.to_string(),
+            sha256: sha256_hex(payload),
+            urls: vec![],
+            path: None,
+        });
+    }
+    (paths, specs)
+}
+
+pub fn fixture_dataset(dir: &Path) -> RawDataset {
+    let (paths, specs) = idx_fixture(dir);
+    let classes = (0..10).map(|c| format!("c{c}")).collect();
+    load_idx_dataset("toy", &paths, Some(&specs), classes).unwrap()
+}
+
+/// A small label file: raw IDX payload and its gzip form (big enough to be truncated).
+pub fn labels_file_fixture() -> (Vec<u8>, Vec<u8>) {
+    // Random labels so the gzip form stays thousands of bytes long.
+    let mut rng = pipeline::data::SplitMix64::new(1);
+    let labels: Vec<u8> = (0..5000).map(|_| rng.below(10) as u8).collect();
+    let raw = idx::encode_labels(&labels);
+    let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+    gz.write_all(&raw).unwrap();
+    (raw, gz.finish().unwrap())
 }
