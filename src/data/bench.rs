@@ -124,7 +124,9 @@ pub fn bench_dataset(
         ))
     });
     let total_seconds = start.elapsed().as_secs_f64();
-    let cpu_seconds = process_cpu_seconds().zip(cpu_start).map(|(end, begin)| end - begin);
+    let cpu_seconds = process_cpu_seconds()
+        .zip(cpu_start)
+        .map(|(end, begin)| end - begin);
     let peak_rss_bytes = proc_status_kb("VmHWM:");
     let _ = std::fs::remove_dir_all(&scratch);
     let (images, decoded_f32_bytes, preprocess_seconds, summary) = result?;
