@@ -8,7 +8,7 @@ use pipeline::data::catalog::lookup;
 use pipeline::data::fetch::{fetch_file, FetchOptions};
 use pipeline::data::prepared::read_prepared;
 use pipeline::data::preprocess::{preprocess, PreprocessOptions};
-use pipeline::data::raw::load_idx_dataset;
+use pipeline::data::raw::{load_raw, RawSource};
 use std::path::PathBuf;
 use std::time::Duration;
 use tempfile::TempDir;
@@ -32,7 +32,6 @@ fn debian_fashion_mnist_counts_histograms_checksums_and_pixel_stats() {
         allow_network: false,
     };
     // fetch_file verifies the catalog sha256 of every decompressed payload.
-    let mut paths = Vec::new();
     for spec in &specs {
         let dest = tmp.path().join("raw").join(spec.gz_name());
         let report = fetch_file("fashion-mnist", spec, &opts, &dest, &mut |_| {}).unwrap();
@@ -42,9 +41,11 @@ fn debian_fashion_mnist_counts_histograms_checksums_and_pixel_stats() {
             report.source
         );
         assert_eq!(report.sha256, spec.sha256);
-        paths.push(dest);
     }
-    let raw = load_idx_dataset("fashion-mnist", &paths, Some(&specs), entry.class_names()).unwrap();
+    // The folder the download stage filled, loaded the way the preprocess stage does it.
+    let dir = tmp.path().join("raw");
+    let raw = load_raw(RawSource::Catalog { entry, dir: &dir }).unwrap();
+    assert_eq!(raw.payload_sha256.len(), 4);
     assert_eq!(
         (raw.train.n, raw.test.n, raw.rows, raw.cols),
         (60_000, 10_000, 28, 28)

@@ -241,3 +241,30 @@ fn shapes_preprocess_keeps_factors_per_image() {
     assert_eq!(test.labels, labels);
     assert!(out.join("contact_sheet.png").is_file());
 }
+
+#[test]
+fn shapes_options_that_cannot_be_honoured_are_errors_not_panics() {
+    use pipeline::data::raw::{load_raw, RawError, RawSource};
+    let too_many = ShapesOptions {
+        n_train: 737_280,
+        n_test: 1,
+        size: 32,
+        seed: 0,
+    };
+    let err = load_raw(RawSource::Shapes(&too_many)).unwrap_err();
+    assert!(matches!(err, RawError::Shapes(_)), "{err}");
+    assert!(err.to_string().contains("737281 images requested"), "{err}");
+    let tiny = ShapesOptions {
+        size: 4,
+        ..ShapesOptions::default()
+    };
+    assert!(load_raw(RawSource::Shapes(&tiny)).is_err());
+    let ok = ShapesOptions {
+        n_train: 20,
+        n_test: 5,
+        size: 16,
+        seed: 2,
+    };
+    let raw = load_raw(RawSource::Shapes(&ok)).unwrap();
+    assert_eq!((raw.train.n, raw.test.n, raw.rows), (20, 5, 16));
+}

@@ -3,8 +3,8 @@
 //!
 //! The orchestrator's `download` stage calls [`fetch::fetch_file`] once per file of a
 //! [`catalog::CatalogEntry`] (or of a spec's own [`catalog::DatasetFiles`]); its `preprocess`
-//! stage loads the verified files with [`raw::load_idx_dataset`] (or generates
-//! [`shapes::generate`]) and calls [`preprocess::preprocess`].
+//! stage gets a [`raw::RawDataset`] from [`raw::load_raw`] (catalog files, a spec's files or
+//! the generated `shapes`) and calls [`preprocess::preprocess`].
 
 pub mod bench;
 pub mod catalog;
@@ -22,7 +22,7 @@ pub use catalog::{lookup, names, CatalogEntry, DatasetFiles, FileRole, FileSpec}
 pub use fetch::{fetch_file, FetchError, FetchOptions, FetchProgress, FetchReport};
 pub use prepared::{read_prepared, write_prepared, PreparedHeader, PreparedSplit};
 pub use preprocess::{preprocess, Binarize, PreprocessOptions, PreprocessSummary};
-pub use raw::RawDataset;
+pub use raw::{load_raw, RawDataset, RawSource};
 pub use shapes::{generate, ShapesDataset, ShapesOptions};
 
 use sha2::{Digest, Sha256};

@@ -4,6 +4,7 @@
 use super::catalog::{CatalogEntry, FileRole, FileSpec};
 use super::idx::{self, IdxError, IdxImages};
 use super::sha256_hex;
+use super::shapes::{try_generate, ShapesError, ShapesOptions};
 use std::path::{Path, PathBuf};
 
 /// One split as decoded: `n` images of `rows*cols` u8 pixels, labels, optional factors.
@@ -59,6 +60,41 @@ pub enum RawError {
         label: u8,
         n_classes: usize,
     },
+    #[error(transparent)]
+    Shapes(#[from] ShapesError),
+}
+
+/// What the preprocess stage turns into a `RawDataset`.
+#[derive(Debug, Clone)]
+pub enum RawSource<'a> {
+    /// A catalog IDX dataset whose four files (verified by `fetch_file`) are in `dir`.
+    Catalog {
+        entry: &'a CatalogEntry,
+        dir: &'a Path,
+    },
+    /// A spec's own four files (`DatasetFiles::file_specs`), in `FileRole::ALL` order.
+    Files {
+        name: &'a str,
+        paths: &'a [PathBuf],
+        specs: &'a [FileSpec],
+        class_names: Vec<String>,
+    },
+    /// The procedural shapes dataset.
+    Shapes(&'a ShapesOptions),
+}
+
+/// Loads or generates the dataset described by `source`.
+pub fn load_raw(source: RawSource) -> Result<RawDataset, RawError> {
+    match source {
+        RawSource::Catalog { entry, dir } => load_catalog_dataset(entry, dir),
+        RawSource::Files {
+            name,
+            paths,
+            specs,
+            class_names,
+        } => load_idx_dataset(name, paths, Some(specs), class_names),
+        RawSource::Shapes(opts) => Ok(try_generate(opts)?.into_raw()),
+    }
 }
 
 /// Finds each spec's file in `dir` (`<name>.gz` preferred, then `<name>`), in spec order.
