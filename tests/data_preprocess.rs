@@ -192,9 +192,7 @@ fn shapes_are_deterministic_with_factors_in_range() {
     assert_eq!(a.train_images.len(), 300 * 32 * 32);
     assert!(a.train_images.iter().all(|&v| v == 0 || v == 255));
     assert!(
-        a.train_images
-            .chunks(32 * 32)
-            .all(|img| img.iter().any(|&v| v == 255)),
+        a.train_images.chunks(32 * 32).all(|img| img.contains(&255)),
         "every image draws something"
     );
     let tuples: std::collections::HashSet<&[u8]> = a.train_factors.chunks(5).collect();

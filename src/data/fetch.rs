@@ -12,6 +12,17 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Environment variable the CLI reads for the mirror when `--data-mirror` is absent.
+pub const MIRROR_ENV: &str = "PIPELINE_DATA_MIRROR";
+
+/// `--data-mirror` if given, else a non-empty `PIPELINE_DATA_MIRROR`.
+pub fn resolve_mirror(cli_value: Option<&str>) -> Option<String> {
+    cli_value
+        .map(str::to_string)
+        .or_else(|| std::env::var(MIRROR_ENV).ok())
+        .filter(|s| !s.trim().is_empty())
+}
+
 /// How `fetch_file` looks for files and talks to servers.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
@@ -35,9 +46,9 @@ impl Default for FetchOptions {
     fn default() -> Self {
         FetchOptions {
             data_dir: PathBuf::from("data"),
-            mirror: std::env::var("PIPELINE_DATA_MIRROR")
-                .ok()
-                .filter(|s| !s.is_empty()),
+            // The caller resolves `--data-mirror` / `MIRROR_ENV`; defaults stay environment-free
+            // so that tests and cache keys do not depend on the shell.
+            mirror: None,
             system_dirs: vec![PathBuf::from("/usr/share/datasets")],
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(30),
@@ -183,7 +194,9 @@ pub fn fetch_file(
     let mut agent = None;
     for source in candidate_sources(dataset, file, opts) {
         let result = match &source {
-            Source::SpecPath(p) => from_paths(&[p.clone()], file, dest, &source, progress),
+            Source::SpecPath(p) => {
+                from_paths(std::slice::from_ref(p), file, dest, &source, progress)
+            }
             Source::DataDir(d) | Source::MirrorDir(d) | Source::SystemDir(d) => from_paths(
                 &folder_candidates(d, dataset, file),
                 file,
