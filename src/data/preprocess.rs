@@ -214,6 +214,29 @@ pub fn split_indices(
     (train, val, (0..raw.test.n).collect())
 }
 
+/// Value histogram kept as four interleaved sub-histograms: runs of equal values (the zero
+/// background) would otherwise serialize on one counter's store→load chain.
+struct ValueCounts([[u64; 256]; 4]);
+
+impl ValueCounts {
+    fn add(&mut self, pixels: &[u8]) {
+        let mut quads = pixels.chunks_exact(4);
+        for q in &mut quads {
+            self.0[0][q[0] as usize] += 1;
+            self.0[1][q[1] as usize] += 1;
+            self.0[2][q[2] as usize] += 1;
+            self.0[3][q[3] as usize] += 1;
+        }
+        for &v in quads.remainder() {
+            self.0[0][v as usize] += 1;
+        }
+    }
+
+    fn total(&self) -> [u64; 256] {
+        std::array::from_fn(|v| self.0.iter().map(|h| h[v]).sum())
+    }
+}
+
 struct SplitJob<'a> {
     name: &'static str,
     source: &'a RawSplit,
@@ -232,7 +255,7 @@ fn write_split(
     let dim = raw.rows * raw.cols;
     let file = format!("{}.bin", job.name);
     let mut writer = PreparedWriter::create(&out_dir.join(&file), &header)?;
-    let mut hist = [0u64; 256];
+    let mut counts = ValueCounts([[0; 256]; 4]);
     let mut label_histogram = vec![0usize; raw.class_names.len().max(1)];
     let mut labels = Vec::with_capacity(job.indices.len());
     let n_factors = raw.factor_names.len();
@@ -247,10 +270,8 @@ fn write_split(
         chunk.clear();
         for &i in group {
             let src = &job.source.pixels[i * dim..(i + 1) * dim];
-            chunk.extend(src.iter().map(|&v| {
-                hist[v as usize] += 1;
-                lut[v as usize]
-            }));
+            counts.add(src);
+            chunk.extend(src.iter().map(|&v| lut[v as usize]));
             let label = job.source.labels[i];
             labels.push(label);
             if let Some(slot) = label_histogram.get_mut(label as usize) {
@@ -263,7 +284,7 @@ fn write_split(
         writer.write_pixels(&chunk)?;
     }
     writer.finish(&labels, factors.as_deref())?;
-    let (pixel_mean, pixel_std) = stats_from_histogram(&hist, lut);
+    let (pixel_mean, pixel_std) = stats_from_histogram(&counts.total(), lut);
     Ok(SplitSummary {
         file,
         n: job.indices.len(),
