@@ -1,69 +1,22 @@
-//! Download tests against a scripted loopback HTTP server and local folders: source order,
-//! retries, Range resume, checksum rejection, timeouts and the combined error.
+//! Download tests against a scripted loopback HTTP server: source order, retries, Range
+//! resume, checksum rejection, timeouts and the combined error.
 
 mod common;
 
-use common::{serve, Reply};
-use pipeline::data::catalog::{FileRole, FileSpec};
-use pipeline::data::fetch::{
-    fetch_file, partial_path, AttemptFailure, FetchError, FetchOptions, FetchProgress,
-};
+use common::{failures, fetch, labels_file_fixture, options, serve, spec, Reply, DATASET, NAME};
+use pipeline::data::fetch::{fetch_file, partial_path, AttemptFailure, FetchProgress};
 use pipeline::data::sha256_hex;
-use std::path::Path;
 use std::time::Duration;
 use tempfile::TempDir;
 
-const NAME: &str = "t10k-labels-idx1-ubyte";
-const DATASET: &str = "toy";
-
-fn spec(raw: &[u8], urls: Vec<String>) -> FileSpec {
-    FileSpec {
-        role: FileRole::TestLabels,
-        name: NAME.into(),
-        sha256: sha256_hex(raw),
-        urls,
-        path: None,
-    }
-}
-
-fn options(tmp: &Path) -> FetchOptions {
-    FetchOptions {
-        data_dir: tmp.join("data"),
-        mirror: None,
-        system_dirs: vec![],
-        connect_timeout: Duration::from_secs(2),
-        read_timeout: Duration::from_secs(2),
-        retries: 2,
-        backoff: Duration::from_millis(1),
-        allow_network: true,
-    }
-}
-
 #[test]
 fn fixture_is_large_enough_to_truncate() {
-    assert!(common::labels_file_fixture().1.len() > 1000);
-}
-
-fn fetch(
-    spec: &FileSpec,
-    opts: &FetchOptions,
-    dest: &Path,
-) -> Result<pipeline::data::FetchReport, FetchError> {
-    fetch_file(DATASET, spec, opts, dest, &mut |_| {})
-}
-
-fn failures(err: &FetchError) -> Vec<AttemptFailure> {
-    match err {
-        FetchError::AllSourcesFailed { attempts, .. } => {
-            attempts.iter().map(|a| a.failure.clone()).collect()
-        }
-        other => panic!("expected AllSourcesFailed, got {other}"),
-    }
+    assert!(labels_file_fixture().1.len() > 1000);
 }
 
 #[test]
 fn not_found_then_next_source_succeeds() {
-    let (raw, gz) = common::labels_file_fixture();
+    let (raw, gz) = labels_file_fixture();
     let server = serve(vec![Reply::status(404), Reply::ok(&gz)]);
     let tmp = TempDir::new().unwrap();
     let dest = tmp.path().join("out").join(NAME);
@@ -78,7 +31,7 @@ fn not_found_then_next_source_succeeds() {
 
 #[test]
 fn server_error_is_retried_then_succeeds() {
-    let (raw, gz) = common::labels_file_fixture();
+    let (raw, gz) = labels_file_fixture();
     let server = serve(vec![Reply::status(500), Reply::status(503), Reply::ok(&gz)]);
     let tmp = TempDir::new().unwrap();
     let dest = tmp.path().join(NAME);
@@ -95,7 +48,7 @@ fn server_error_is_retried_then_succeeds() {
 
 #[test]
 fn server_errors_beyond_retry_count_fail_with_status() {
-    let (raw, _) = common::labels_file_fixture();
+    let (raw, _) = labels_file_fixture();
     let server = serve(vec![
         Reply::status(500),
         Reply::status(500),
@@ -117,7 +70,7 @@ fn server_errors_beyond_retry_count_fail_with_status() {
 
 #[test]
 fn truncated_body_is_resumed_with_range() {
-    let (raw, gz) = common::labels_file_fixture();
+    let (raw, gz) = labels_file_fixture();
     let server = serve(vec![Reply::ok(&gz).truncated(100), Reply::ok(&gz)]);
     let tmp = TempDir::new().unwrap();
     let dest = tmp.path().join(NAME);
@@ -141,7 +94,7 @@ fn truncated_body_is_resumed_with_range() {
 
 #[test]
 fn truncated_body_restarts_when_server_ignores_range() {
-    let (raw, gz) = common::labels_file_fixture();
+    let (raw, gz) = labels_file_fixture();
     let server = serve(vec![
         Reply::ok(&gz).truncated(100),
         Reply::ok(&gz).ignoring_range(),
@@ -159,7 +112,7 @@ fn truncated_body_restarts_when_server_ignores_range() {
 
 #[test]
 fn always_truncated_body_is_a_clear_error_and_dest_stays_absent() {
-    let (raw, gz) = common::labels_file_fixture();
+    let (raw, gz) = labels_file_fixture();
     let server = serve(vec![Reply::ok(&gz).truncated(50).ignoring_range(); 3]);
     let tmp = TempDir::new().unwrap();
     let dest = tmp.path().join(NAME);
@@ -179,7 +132,7 @@ fn always_truncated_body_is_a_clear_error_and_dest_stays_absent() {
 
 #[test]
 fn stale_partial_that_fails_checksum_is_discarded_and_refetched() {
-    let (raw, gz) = common::labels_file_fixture();
+    let (raw, gz) = labels_file_fixture();
     let server = serve(vec![Reply::ok(&gz), Reply::ok(&gz)]);
     let tmp = TempDir::new().unwrap();
     let dest = tmp.path().join(NAME);
@@ -199,7 +152,7 @@ fn stale_partial_that_fails_checksum_is_discarded_and_refetched() {
 
 #[test]
 fn checksum_mismatch_is_rejected_and_nothing_is_cached() {
-    let (raw, _) = common::labels_file_fixture();
+    let (raw, _) = labels_file_fixture();
     let server = serve(vec![Reply::ok(b"not the file at all")]);
     let tmp = TempDir::new().unwrap();
     let dest = tmp.path().join(NAME);
@@ -225,7 +178,7 @@ fn checksum_mismatch_is_rejected_and_nothing_is_cached() {
 
 #[test]
 fn slow_server_times_out() {
-    let (raw, gz) = common::labels_file_fixture();
+    let (raw, gz) = labels_file_fixture();
     let server = serve(vec![Reply::ok(&gz).delayed(Duration::from_millis(1500))]);
     let tmp = TempDir::new().unwrap();
     let mut opts = options(tmp.path());
@@ -251,7 +204,7 @@ fn slow_server_times_out() {
 
 #[test]
 fn all_sources_fail_in_one_error_listing_each() {
-    let (raw, _) = common::labels_file_fixture();
+    let (raw, _) = labels_file_fixture();
     let server = serve(vec![Reply::status(404)]);
     let refused = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -298,95 +251,19 @@ fn all_sources_fail_in_one_error_listing_each() {
 }
 
 #[test]
-fn file_in_data_folder_is_used_without_network() {
-    let (raw, gz) = common::labels_file_fixture();
+fn stall_mid_body_times_out_then_resumes_with_range() {
+    let (raw, gz) = labels_file_fixture();
+    let server = serve(vec![
+        Reply::ok(&gz).stalled(300, Duration::from_millis(1500)),
+        Reply::ok(&gz),
+    ]);
     let tmp = TempDir::new().unwrap();
     let mut opts = options(tmp.path());
-    opts.allow_network = false;
-    std::fs::create_dir_all(opts.data_dir.join(DATASET)).unwrap();
-    std::fs::write(opts.data_dir.join(DATASET).join(format!("{NAME}.gz")), &gz).unwrap();
-    let dest = tmp.path().join("cache").join(NAME);
-    let report = fetch(
-        &spec(&raw, vec!["http://127.0.0.1:9/never".into()]),
-        &opts,
-        &dest,
-    )
-    .unwrap();
-    assert!(
-        report.source.starts_with("data folder"),
-        "{}",
-        report.source
-    );
-    assert_eq!(std::fs::read(&dest).unwrap(), gz);
-}
-
-#[test]
-fn uncompressed_file_in_mirror_folder_is_used() {
-    let (raw, _) = common::labels_file_fixture();
-    let tmp = TempDir::new().unwrap();
-    let mut opts = options(tmp.path());
-    opts.allow_network = false;
-    let mirror = tmp.path().join("mirror");
-    std::fs::create_dir_all(&mirror).unwrap();
-    std::fs::write(mirror.join(NAME), &raw).unwrap();
-    opts.mirror = Some(mirror.display().to_string());
+    opts.read_timeout = Duration::from_millis(200);
     let dest = tmp.path().join(NAME);
-    let report = fetch(&spec(&raw, vec![]), &opts, &dest).unwrap();
-    assert!(
-        report.source.starts_with("mirror folder"),
-        "{}",
-        report.source
-    );
-    assert!(!report.compressed);
-    assert_eq!(std::fs::read(&dest).unwrap(), raw);
-}
-
-#[test]
-fn mirror_url_tries_dataset_subfolder_then_root() {
-    let (raw, gz) = common::labels_file_fixture();
-    let server = serve(vec![Reply::status(404), Reply::ok(&gz)]);
-    let tmp = TempDir::new().unwrap();
-    let mut opts = options(tmp.path());
-    opts.mirror = Some(format!("{}/", server.base));
-    fetch(&spec(&raw, vec![]), &opts, &tmp.path().join(NAME)).unwrap();
-    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
-    assert_eq!(
-        paths,
-        vec![format!("/{DATASET}/{NAME}.gz"), format!("/{NAME}.gz")]
-    );
-}
-
-#[test]
-fn wrong_file_in_data_folder_is_skipped_for_next_source() {
-    let (raw, gz) = common::labels_file_fixture();
-    let server = serve(vec![Reply::ok(&gz)]);
-    let tmp = TempDir::new().unwrap();
-    let opts = options(tmp.path());
-    std::fs::create_dir_all(&opts.data_dir).unwrap();
-    std::fs::write(opts.data_dir.join(NAME), b"corrupted copy").unwrap();
-    let report = fetch(
-        &spec(&raw, vec![server.url("x.gz")]),
-        &opts,
-        &tmp.path().join(NAME),
-    )
-    .unwrap();
-    assert_eq!(report.source, server.url("x.gz"));
-}
-
-#[test]
-fn offline_run_lists_network_sources_as_disabled() {
-    let (raw, _) = common::labels_file_fixture();
-    let tmp = TempDir::new().unwrap();
-    let mut opts = options(tmp.path());
-    opts.allow_network = false;
-    let err = fetch(
-        &spec(&raw, vec!["http://127.0.0.1:9/x.gz".into()]),
-        &opts,
-        &tmp.path().join(NAME),
-    )
-    .unwrap_err();
-    assert_eq!(
-        failures(&err).last(),
-        Some(&AttemptFailure::NetworkDisabled)
-    );
+    fetch(&spec(&raw, vec![server.url("x.gz")]), &opts, &dest).unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].range.as_deref(), Some("bytes=300-"));
+    assert_eq!(std::fs::read(&dest).unwrap(), gz);
 }

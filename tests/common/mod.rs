@@ -4,6 +4,7 @@
 
 use flate2::{write::GzEncoder, Compression};
 use pipeline::data::catalog::{FileRole, FileSpec};
+use pipeline::data::fetch::{fetch_file, AttemptFailure, FetchError, FetchOptions, FetchReport};
 use pipeline::data::raw::{load_idx_dataset, RawDataset};
 use pipeline::data::{idx, sha256_hex};
 use std::io::{BufRead, BufReader, Write};
@@ -28,6 +29,8 @@ pub struct Reply {
     pub delay: Duration,
     /// Answer `Range: bytes=N-` with 206 and the tail of the body.
     pub honour_range: bool,
+    /// After this many body bytes, go silent for the duration, then send the rest.
+    pub stall: Option<(usize, Duration)>,
 }
 
 impl Reply {
@@ -38,6 +41,7 @@ impl Reply {
             truncate_after: None,
             delay: Duration::ZERO,
             honour_range: true,
+            stall: None,
         }
     }
     pub fn status(status: u16) -> Reply {
@@ -55,6 +59,10 @@ impl Reply {
         self.delay = delay;
         self
     }
+    pub fn stalled(mut self, after: usize, pause: Duration) -> Reply {
+        self.stall = Some((after, pause));
+        self
+    }
     pub fn ignoring_range(mut self) -> Reply {
         self.honour_range = false;
         self
@@ -68,7 +76,7 @@ pub struct Seen {
     pub range: Option<String>,
 }
 
-/// Serves `script` in order, one reply per connection, then stops.
+/// Serves `script` in order, one reply per connection, then stops accepting.
 pub struct TestServer {
     pub base: String,
     seen: Arc<Mutex<Vec<Seen>>>,
@@ -109,7 +117,10 @@ pub fn serve(script: Vec<Reply>) -> TestServer {
                     Err(_) => thread::sleep(Duration::from_millis(5)),
                 }
             };
-            handle(stream, &reply, &seen2);
+            // One thread per connection so a stalled reply does not hold up the next request
+            // (a client that timed out reconnects while the old reply is still sleeping).
+            let seen3 = seen2.clone();
+            thread::spawn(move || handle(stream, &reply, &seen3));
         }
     });
     TestServer { base, seen, stop }
@@ -179,9 +190,15 @@ fn handle(stream: TcpStream, reply: &Reply, seen: &Mutex<Vec<Seen>>) {
         .truncate_after
         .map_or(body.len(), |n| n.min(body.len()));
     let mut stream = stream;
+    let (first, pause) = reply
+        .stall
+        .map_or((sent, Duration::ZERO), |(n, d)| (n.min(sent), d));
     let _ = stream
         .write_all(head.as_bytes())
-        .and_then(|_| stream.write_all(&body[..sent]));
+        .and_then(|_| stream.write_all(&body[..first]));
+    let _ = stream.flush();
+    thread::sleep(pause);
+    let _ = stream.write_all(&body[first..sent]);
     let _ = stream.flush();
     let _ = stream.shutdown(std::net::Shutdown::Both);
 }
@@ -311,4 +328,47 @@ pub fn labels_file_fixture() -> (Vec<u8>, Vec<u8>) {
     let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
     gz.write_all(&raw).unwrap();
     (raw, gz.finish().unwrap())
+}
+
+/// File name and dataset used by the fetch tests.
+pub const NAME: &str = "t10k-labels-idx1-ubyte";
+pub const DATASET: &str = "toy";
+
+/// Spec for the labels fixture whose payload is `raw`.
+pub fn spec(raw: &[u8], urls: Vec<String>) -> FileSpec {
+    FileSpec {
+        role: FileRole::TestLabels,
+        name: NAME.into(),
+        sha256: sha256_hex(raw),
+        urls,
+        path: None,
+    }
+}
+
+/// Fetch options with no mirror, no system folders, short timeouts and 1 ms backoff.
+pub fn options(tmp: &Path) -> FetchOptions {
+    FetchOptions {
+        data_dir: tmp.join("data"),
+        mirror: None,
+        system_dirs: vec![],
+        connect_timeout: Duration::from_secs(2),
+        read_timeout: Duration::from_secs(2),
+        retries: 2,
+        backoff: Duration::from_millis(1),
+        allow_network: true,
+    }
+}
+
+pub fn fetch(spec: &FileSpec, opts: &FetchOptions, dest: &Path) -> Result<FetchReport, FetchError> {
+    fetch_file(DATASET, spec, opts, dest, &mut |_| {})
+}
+
+/// The per-source failures of an `AllSourcesFailed` error.
+pub fn failures(err: &FetchError) -> Vec<AttemptFailure> {
+    match err {
+        FetchError::AllSourcesFailed { attempts, .. } => {
+            attempts.iter().map(|a| a.failure.clone()).collect()
+        }
+        other => panic!("expected AllSourcesFailed, got {other}"),
+    }
 }
