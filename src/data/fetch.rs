@@ -158,6 +158,11 @@ pub fn hint(dataset: &str) -> String {
 
 /// Obtains `file` of `dataset` into `dest`, trying the spec path, the data folder, the
 /// mirror, system folders and then URLs. Returns one error listing every source on failure.
+///
+/// `dest` receives the verified bytes as found, gzip or raw (`FetchReport::compressed`); the
+/// IDX reader detects which by content, so a name like `<file>.gz` is fine either way. An
+/// existing `dest` is reused only if it verifies and is deleted if it does not. Downloads go
+/// through `<dest>.partial`, kept between runs only to resume with `Range:`.
 pub fn fetch_file(
     dataset: &str,
     file: &FileSpec,

@@ -28,7 +28,8 @@ pub enum Binarize {
 #[serde(default, deny_unknown_fields)]
 pub struct PreprocessOptions {
     pub binarize: Binarize,
-    /// Fraction of the (filtered, subset) training pool moved to the validation split.
+    /// Fraction of the (filtered, subset) training pool moved to the validation split, drawn
+    /// uniformly at random with `split_seed` (not stratified).
     pub val_fraction: f64,
     pub split_seed: u64,
     /// Keep this many training examples, class proportions preserved (largest remainder).
