@@ -266,3 +266,22 @@ fn shapes_options_that_cannot_be_honoured_are_errors_not_panics() {
     let raw = load_raw(RawSource::Shapes(&ok)).unwrap();
     assert_eq!((raw.train.n, raw.test.n, raw.rows), (20, 5, 16));
 }
+
+#[test]
+fn options_parse_from_spec_toml_and_reject_unknown_keys() {
+    let opts: PreprocessOptions = toml::from_str(
+        "binarize = { mode = \"static\", threshold = 0.4 }\nval_fraction = 0.2\nclasses = [0, 3]\n",
+    )
+    .unwrap();
+    assert_eq!(opts.binarize, Binarize::Static { threshold: 0.4 });
+    assert_eq!(opts.classes, Some(vec![0, 3]));
+    assert_eq!(opts.split_seed, PreprocessOptions::default().split_seed);
+    let dynamic: PreprocessOptions = toml::from_str("binarize = { mode = \"dynamic\" }").unwrap();
+    assert_eq!(dynamic.binarize, Binarize::Dynamic);
+    assert!(toml::from_str::<PreprocessOptions>("val_fraktion = 0.2").is_err());
+    let shapes: ShapesOptions = toml::from_str("n_train = 100\nsize = 32").unwrap();
+    assert_eq!(
+        (shapes.n_train, shapes.size, shapes.n_test),
+        (100, 32, 2_000)
+    );
+}
