@@ -58,7 +58,7 @@ pub fn build_graph(spec: &Spec) -> Result<StageGraph, SpecErrors> {
                 },
                 BTreeMap::new(),
             );
-            d.context = serde_json::json!({ "files": ds.files, "spec_dir": spec.dir });
+            d.context = serde_json::json!({ "files": own_files(spec) });
             g.add(d);
             pre_inputs.insert("raw".to_owned(), dl_name);
         }
@@ -152,6 +152,26 @@ pub fn build_graph(spec: &Spec) -> Result<StageGraph, SpecErrors> {
         g.add(d);
     }
     g.seal().map_err(|e| graph_error(spec, e))
+}
+
+/// A spec's own data files with paths made absolute (where to read is not part of any key).
+fn own_files(spec: &Spec) -> serde_json::Value {
+    let files = spec
+        .dataset
+        .as_ref()
+        .map(|d| d.files.clone())
+        .unwrap_or_default();
+    let resolved: serde_json::Map<String, serde_json::Value> = files
+        .into_iter()
+        .map(|(role, f)| {
+            let path = f.path.map(|p| spec.dir.join(p));
+            (
+                role,
+                serde_json::json!({ "path": path, "url": f.url, "sha256": f.sha256 }),
+            )
+        })
+        .collect();
+    serde_json::Value::Object(resolved)
 }
 
 /// Graph errors come from `[[command]]` entries (built-in stages are wired correctly by

@@ -139,6 +139,16 @@ fn dataset(c: &mut Checker, d: &RawDataset) -> DatasetSpec {
             ))
         })
         .collect();
+    if !files.is_empty() {
+        for role in ["train_images", "train_labels", "test_images", "test_labels"] {
+            if !files.contains_key(role) {
+                c.fail(
+                    "dataset.files",
+                    format!("your own dataset needs all four files; `{role}` is missing"),
+                );
+            }
+        }
+    }
     let name = d.name.clone().unwrap_or_default();
     let known = KNOWN_DATASETS.iter().any(|(n, _, _)| *n == name);
     if files.is_empty() && !known {

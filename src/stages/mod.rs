@@ -2,6 +2,8 @@
 
 pub mod command;
 pub mod context;
+pub mod download;
+pub mod preprocess;
 
 use crate::plan::StageKind;
 
@@ -27,20 +29,21 @@ impl StageRunner for NotImplemented {
 
 /// Whether this build can run `kind` (planning marks stages of other kinds as blocked).
 pub fn is_implemented(kind: StageKind) -> bool {
-    matches!(kind, StageKind::Command)
+    matches!(
+        kind,
+        StageKind::Command | StageKind::Download | StageKind::Preprocess
+    )
 }
 
 pub fn runner_for(kind: StageKind) -> &'static dyn StageRunner {
-    static DOWNLOAD: NotImplemented = NotImplemented(StageKind::Download);
-    static PREPROCESS: NotImplemented = NotImplemented(StageKind::Preprocess);
     static TRAIN: NotImplemented = NotImplemented(StageKind::Train);
     static EVALUATE: NotImplemented = NotImplemented(StageKind::Evaluate);
     static PLOT: NotImplemented = NotImplemented(StageKind::Plot);
     static REPORT: NotImplemented = NotImplemented(StageKind::Report);
     match kind {
         StageKind::Command => &command::CommandRunner,
-        StageKind::Download => &DOWNLOAD,
-        StageKind::Preprocess => &PREPROCESS,
+        StageKind::Download => &download::DownloadRunner,
+        StageKind::Preprocess => &preprocess::PreprocessRunner,
         StageKind::Train => &TRAIN,
         StageKind::Evaluate => &EVALUATE,
         StageKind::Plot => &PLOT,

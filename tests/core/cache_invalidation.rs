@@ -119,13 +119,18 @@ fn experiment_name_does_not_invalidate_computation() {
 fn where_data_files_come_from_does_not_invalidate() {
     let p = TestProject::new();
     let sha = "ab".repeat(32);
-    let spec = |path: &str| {
-        format!("[dataset]\nname = \"own\"\nfiles = {{ train_images = {{ path = \"{path}\", sha256 = \"{sha}\" }} }}\n")
+    let spec = |dir: &str| {
+        let file =
+            |role: &str| format!("{role} = {{ path = \"{dir}/{role}.gz\", sha256 = \"{sha}\" }}");
+        let roles = ["train_images", "train_labels", "test_images", "test_labels"]
+            .map(file)
+            .join(", ");
+        format!("[dataset]\nname = \"own\"\nfiles = {{ {roles} }}\n")
     };
-    let a = keys_of(&p, &spec("a/train.gz"), &[]);
-    let b = keys_of(&p, &spec("elsewhere/train.gz"), &[]);
+    let a = keys_of(&p, &spec("a"), &[]);
+    let b = keys_of(&p, &spec("elsewhere"), &[]);
     assert!(changed(&a, &b).is_empty(), "{:?}", changed(&a, &b));
-    let c = keys_of(&p, &spec("a/train.gz").replace(&sha, &"cd".repeat(32)), &[]);
+    let c = keys_of(&p, &spec("a").replace(&sha, &"cd".repeat(32)), &[]);
     assert!(changed(&a, &c).contains(&"download/own".to_owned()));
 }
 

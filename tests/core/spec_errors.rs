@@ -19,7 +19,7 @@ const CASES: &[(&str, &str, &[&str], &str, &[&str])] = &[
     ("unknown variant in sweep", "[sweep]\nvariant = [\"ae\", \"sparse\"]\n", &[], "spec.toml:6:18", &["unknown value \"sparse\"", "did you mean `sparse-ae`?"]),
     ("unknown sweep parameter", "[sweep]\nlatentdim = [2, 5]\n", &[], "spec.toml:6:13", &["unknown sweep parameter \"latentdim\"", "did you mean `latent_dim`?"]),
     ("unknown dataset", "", &["dataset.name=mnsit"], "--set dataset.name=mnsit", &["unknown dataset \"mnsit\"", "did you mean `mnist`?"]),
-    ("syntax error", "[model]\nlatent_dim = \n", &[], "spec.toml:6:14", &["invalid string"]),
+    ("syntax error", "[model]\nlatent_dim = \n", &[], "spec.toml:6:14", &["string values must be quoted"]),
     ("val fraction out of range", "[preprocess]\nval_fraction = 1.5\n", &[], "spec.toml:6:16", &["must be in [0, 1), got 1.5"]),
     ("zero learning rate", "[train]\nlr = 0.0\n", &[], "spec.toml:6:6", &["must be > 0, got 0"]),
     ("unknown activation", "[model]\nactivation = \"rleu\"\n", &[], "spec.toml:6:14", &["unknown value \"rleu\"", "did you mean `relu`?"]),

@@ -1,0 +1,66 @@
+//! The `preprocess` stage: decode the downloaded files (or generate shapes) into the prepared
+//! binary splits the trainer reads, with a summary and a contact sheet.
+
+use super::{StageContext, StageRunner};
+use crate::data::{self, raw::RawSource, ShapesOptions};
+use crate::plan::params::PreprocessParams;
+use crate::spec::{Binarize, PreprocessSpec};
+
+pub struct PreprocessRunner;
+
+pub fn options(p: &PreprocessSpec) -> data::PreprocessOptions {
+    data::PreprocessOptions {
+        binarize: match p.binarize {
+            Binarize::None => data::Binarize::None,
+            Binarize::Static => data::Binarize::Static {
+                threshold: p.threshold,
+            },
+            Binarize::Dynamic => data::Binarize::Dynamic,
+        },
+        val_fraction: p.val_fraction,
+        split_seed: p.split_seed,
+        subset: p.subset,
+        classes: p.classes.clone(),
+        flatten: p.flatten,
+    }
+}
+
+impl StageRunner for PreprocessRunner {
+    fn run(&self, ctx: &StageContext) -> anyhow::Result<()> {
+        let p: PreprocessParams = ctx.params()?;
+        let raw = if let Some(s) = &p.shapes {
+            let opts = ShapesOptions {
+                n_train: s.n_train,
+                n_test: s.n_test,
+                size: s.size,
+                seed: p.options.split_seed,
+            };
+            data::raw::load_raw(RawSource::Shapes(&opts))?
+        } else {
+            let dir = ctx.input("raw")?;
+            let specs = super::download::file_specs(&p.dataset, &ctx.job.def.context)?;
+            let catalog = data::lookup(&p.dataset)
+                .filter(|_| super::download::own_files(&ctx.job.def.context).is_none());
+            match catalog {
+                Some(entry) => data::raw::load_raw(RawSource::Catalog { entry, dir })?,
+                None => {
+                    let paths = data::raw::find_dataset_files(dir, &specs)?;
+                    let class_names = (0..10).map(|c| c.to_string()).collect();
+                    data::raw::load_raw(RawSource::Files {
+                        name: &p.dataset,
+                        paths: &paths,
+                        specs: &specs,
+                        class_names,
+                    })?
+                }
+            }
+        };
+        ctx.progress.note(format!(
+            "{} train + {} test images decoded",
+            raw.train.n, raw.test.n
+        ));
+        let summary = data::preprocess(&raw, &options(&p.options), ctx.out)?;
+        ctx.log.line(serde_json::to_string(&summary)?);
+        Ok(())
+    }
+}
