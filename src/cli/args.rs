@@ -107,6 +107,15 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Decode + preprocess a full IDX dataset (default: Debian's Fashion-MNIST); time and peak memory.
+    Data {
+        #[arg(long, default_value = "/usr/share/datasets/fashion-mnist")]
+        dir: PathBuf,
+        #[arg(long, default_value = "fashion-mnist")]
+        dataset: String,
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
     /// Plan and no-op rerun a fully cached spec of N command stages.
     Plan {
         #[arg(long, default_value_t = 100)]

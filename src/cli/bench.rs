@@ -1,4 +1,5 @@
-//! `pipeline bench plan`: how long planning and a no-op rerun of a fully cached spec take.
+//! `pipeline bench plan` (planning and no-op rerun of a cached spec) and `bench data` (decoding
+//! and preprocessing a full dataset): benchmarks as commands, never as timed tests.
 
 use std::fmt::Write;
 use std::sync::atomic::AtomicBool;
@@ -94,5 +95,31 @@ pub fn plan(stages: usize, repeat: usize) -> anyhow::Result<()> {
         median(b),
         median(c)
     );
+    Ok(())
+}
+
+pub fn data(dir: &std::path::Path, dataset: &str, repeat: usize) -> anyhow::Result<()> {
+    let opts = crate::data::PreprocessOptions::default();
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    println!(
+        "bench data: {dataset} from {} with {} threads",
+        dir.display(),
+        rayon::current_num_threads()
+    );
+    for run in 1..=repeat.max(1) {
+        let r = crate::data::bench::bench_dataset(dataset, dir, &opts)?;
+        println!(
+            "  run {run}: {} images: decode {:.3} s + preprocess {:.3} s = {:.3} s wall, {} CPU; peak RSS {} = {} of the decoded f32 data ({:.1} MiB){}",
+            r.images,
+            r.decode_seconds,
+            r.preprocess_seconds,
+            r.total_seconds,
+            r.cpu_seconds.map_or("?".into(), |c| format!("{c:.3} s")),
+            r.peak_rss_bytes.map_or("?".into(), |b| format!("{:.1} MiB", mib(b))),
+            r.peak_ratio().map_or("?".into(), |x| format!("{x:.2}×")),
+            mib(r.decoded_f32_bytes),
+            if r.peak_rss_reset { "" } else { " (peak not reset between runs)" },
+        );
+    }
     Ok(())
 }

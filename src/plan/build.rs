@@ -62,7 +62,7 @@ pub fn build_graph(spec: &Spec) -> Result<StageGraph, SpecErrors> {
             g.add(d);
             pre_inputs.insert("raw".to_owned(), dl_name);
         }
-        g.add(def(
+        let mut pre = def(
             pre_name.clone(),
             StageKind::Preprocess,
             PreprocessParams {
@@ -71,7 +71,9 @@ pub fn build_graph(spec: &Spec) -> Result<StageGraph, SpecErrors> {
                 options: spec.preprocess.clone(),
             },
             pre_inputs,
-        ));
+        );
+        pre.context = serde_json::json!({ "files": own_files(spec) });
+        g.add(pre);
         for m in &spec.runs {
             let train = format!("train/{}", m.label);
             let mut t = def(

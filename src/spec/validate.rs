@@ -50,10 +50,9 @@ pub fn validate(src: &SpecSource, raw: RawSpec) -> Result<Spec, SpecErrors> {
         c.fail("model", "training runs need a [dataset] section");
     }
     c.finish()?;
-    let dir = src
-        .path
-        .parent()
-        .map(|p| p.to_path_buf())
+    let dir = std::path::absolute(&src.path)
+        .ok()
+        .and_then(|p| p.parent().map(|p| p.to_path_buf()))
         .unwrap_or_default();
     Ok(Spec {
         path: src.path.clone(),

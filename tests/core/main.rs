@@ -4,6 +4,7 @@ mod support;
 
 mod cache_invalidation;
 mod dag;
+mod datasets;
 mod execution;
 mod robustness;
 mod spec_errors;
