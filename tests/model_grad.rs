@@ -258,3 +258,38 @@ fn network_gradients_match_for_every_activation() {
         check_network(&config(Variant::Vae, act, Likelihood::Bernoulli));
     }
 }
+
+#[test]
+fn f32_fast_bernoulli_kernel_matches_f64_reference() {
+    // The f32 path uses polynomial exp/ln; the f64 path (checked above) uses libm.
+    let (rows, cols) = (4, 203);
+    let out64: Vec<f64> = randn(rows * cols, 13).iter().map(|v| v * 6.0).collect();
+    let x64 = uniform(rows * cols, 14);
+    let (out32, x32): (Vec<f32>, Vec<f32>) = (
+        out64.iter().map(|&v| v as f32).collect(),
+        x64.iter().map(|&v| v as f32).collect(),
+    );
+    let (mut l64, mut l32) = (vec![0.0; rows], vec![0.0; rows]);
+    let (mut g64, mut g32) = (vec![0.0f64; rows * cols], vec![0.0f32; rows * cols]);
+    let o64: Vec<f64> = out32.iter().map(|&v| v as f64).collect();
+    let t64: Vec<f64> = x32.iter().map(|&v| v as f64).collect();
+    kernels::reconstruction(
+        Likelihood::Bernoulli,
+        &o64,
+        &t64,
+        cols,
+        &mut l64,
+        Some((&mut g64, 0.5)),
+    );
+    kernels::reconstruction(
+        Likelihood::Bernoulli,
+        &out32,
+        &x32,
+        cols,
+        &mut l32,
+        Some((&mut g32, 0.5)),
+    );
+    assert_close("f32 loss", &l32, &l64, 1e-6);
+    let g32: Vec<f64> = g32.iter().map(|&v| v as f64).collect();
+    assert_close("f32 grad", &g32, &g64, 1e-6);
+}

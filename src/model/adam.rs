@@ -61,13 +61,16 @@ impl<T: Real> Adam<T> {
                     .par_chunks_mut(CHUNK)
                     .zip(self.v.par_chunks_mut(CHUNK)),
             )
-            .for_each(|((p, g), (m, v))| {
-                for i in 0..p.len() {
-                    let grad = if decay { g[i] + wd * p[i] } else { g[i] };
-                    m[i] = b1 * m[i] + one_b1 * grad;
-                    v[i] = b2 * v[i] + one_b2 * grad * grad;
-                    let denom = v[i].sqrt() * inv_sqrt_bias2 + eps;
-                    p[i] -= step_size * m[i] / denom;
+            // `move` copies the scalars into the closure: captured by reference they might alias
+            // the buffers as far as LLVM knows, which blocks vectorisation.
+            .for_each(move |((p, g), (m, v))| {
+                // Iterator zips (no indexing) so the loop vectorises without bounds checks.
+                for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                    let grad = if decay { g + wd * *p } else { g };
+                    *m = b1 * *m + one_b1 * grad;
+                    *v = b2 * *v + one_b2 * grad * grad;
+                    let denom = v.sqrt() * inv_sqrt_bias2 + eps;
+                    *p -= step_size * *m / denom;
                 }
             });
     }

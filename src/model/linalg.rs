@@ -17,9 +17,18 @@ pub trait Real:
 {
     fn from_f64(x: f64) -> Self;
     fn to_f64(self) -> f64;
+    /// For a logit `l`: (e^{−|l|}, ln(1 + e^{−|l|}), 1 / (1 + e^{−|l|})), the pieces of a
+    /// stable BCE-with-logits. f32 uses vectorisable polynomials, f64 (the reference) libm.
+    fn softplus_parts(l: Self) -> (Self, Self, Self);
 }
 
 impl Real for f32 {
+    #[inline(always)]
+    fn softplus_parts(l: Self) -> (Self, Self, Self) {
+        let e = super::fastmath::exp_nonpositive(-l.abs());
+        let inv = 1.0 / (1.0 + e);
+        (e, super::fastmath::ln_1p_unit(e, inv), inv)
+    }
     #[inline(always)]
     fn from_f64(x: f64) -> Self {
         x as f32
@@ -31,6 +40,11 @@ impl Real for f32 {
 }
 
 impl Real for f64 {
+    #[inline(always)]
+    fn softplus_parts(l: Self) -> (Self, Self, Self) {
+        let e = (-l.abs()).exp();
+        (e, e.ln_1p(), 1.0 / (1.0 + e))
+    }
     #[inline(always)]
     fn from_f64(x: f64) -> Self {
         x

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod checkpoint;
 pub mod config;
 pub mod device;
+pub mod fastmath;
 pub mod kernels;
 pub mod linalg;
 pub mod metrics_csv;
