@@ -345,3 +345,59 @@ fn variants_train_and_reduce_their_loss() {
         assert!(b < 0.9 * a, "{:?}: recon {a} -> {b}", m.variant);
     }
 }
+
+#[test]
+fn determinism_holds_when_matrix_products_run_on_two_threads() {
+    // 64×200×128 products exceed the single-thread cutoff, so gemm splits them over the pool.
+    let dim = 200;
+    let data = dataset(192, dim, 9);
+    let m = ModelConfig {
+        input_dim: dim,
+        hidden: vec![128],
+        latent_dim: 8,
+        ..model(Variant::Vae)
+    };
+    let cfg = TrainConfig {
+        batch_size: 64,
+        ..train_cfg(2)
+    };
+    let run = || {
+        let dir = tempfile::tempdir().unwrap();
+        train(
+            &m,
+            &cfg,
+            &TrainData {
+                train: &data,
+                val: None,
+                dim,
+            },
+            dir.path(),
+            &mut Silent,
+        )
+        .unwrap()
+    };
+    let (a, b) = (run(), run());
+    assert_eq!(without_time(&a.metrics), without_time(&b.metrics));
+    assert!(a
+        .final_params
+        .iter()
+        .zip(&b.final_params)
+        .all(|(x, y)| x.to_bits() == y.to_bits()));
+}
+
+#[test]
+fn kl_warmup_ramps_linearly_to_beta() {
+    let m = ModelConfig {
+        beta: 4.0,
+        kl_warmup_epochs: 4,
+        ..model(Variant::Vae)
+    };
+    let w: Vec<f32> = (0..6).map(|e| m.kl_weight(e)).collect();
+    assert_eq!(w, [1.0, 2.0, 3.0, 4.0, 4.0, 4.0]);
+    let none = ModelConfig {
+        beta: 4.0,
+        kl_warmup_epochs: 0,
+        ..m
+    };
+    assert_eq!(none.kl_weight(0), 4.0);
+}

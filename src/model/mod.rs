@@ -27,11 +27,11 @@ pub use trained::{load_checkpoint, TrainedModel};
 /// Everything that can go wrong while training or loading a model.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("invalid model configuration: {0}")]
+    #[error("failed to accept the configuration: {0}")]
     Config(String),
-    #[error("invalid training data: {0}")]
+    #[error("failed to accept the training data: {0}")]
     Data(String),
-    #[error("training diverged: {term} loss is {value} at epoch {epoch}, batch {batch}")]
+    #[error("failed to train: {term} loss became {value} at epoch {epoch}, batch {batch}")]
     NonFinite {
         epoch: usize,
         batch: usize,
@@ -46,7 +46,7 @@ pub enum ModelError {
     },
     #[error("failed to load checkpoint {}: {reason}", path.display())]
     Checkpoint { path: PathBuf, reason: String },
-    #[error("training cancelled after {epochs_done} completed epochs")]
+    #[error("failed to finish training: cancelled after {epochs_done} completed epochs")]
     Cancelled { epochs_done: usize },
     #[error("failed to use device {device}: {reason}")]
     Device { device: String, reason: String },
