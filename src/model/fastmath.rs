@@ -5,15 +5,16 @@ const LOG2E: f32 = std::f32::consts::LOG2_E;
 // ln 2 split in a part exact in f32 and a remainder, for accurate range reduction.
 const LN2_HI: f32 = 0.693_359_4;
 const LN2_LO: f32 = -2.121_944_4e-4;
+const ROUND_MAGIC: f32 = 12_582_912.0;
 
 /// e^x for x ≤ 0 down to the f32 underflow range (inputs below −87 give ≈ 0); ≤ 2 ulp.
 #[inline(always)]
 pub fn exp_nonpositive(x: f32) -> f32 {
     let x = x.max(-87.0);
-    // floor via truncation (x ≤ 0.5 here): `f32::floor` is a libm call without SSE4.1.
-    let v = x * LOG2E + 0.5;
-    let t = v as i32 as f32;
-    let n = if t > v { t - 1.0 } else { t };
+    // Round x·log2(e) to the nearest integer n with the 1.5·2²³ trick: the integer lands in
+    // the low mantissa bits, so no float→int cast (Rust's saturating casts do not vectorise).
+    let shifted = x * LOG2E + ROUND_MAGIC;
+    let n = shifted - ROUND_MAGIC;
     let r = x - n * LN2_HI - n * LN2_LO;
     let r2 = r * r;
     let p = 1.987_569_1e-4f32;
@@ -24,7 +25,8 @@ pub fn exp_nonpositive(x: f32) -> f32 {
     let p = p * r + 5.000_000_1e-1;
     let y = p * r2 + r + 1.0;
     // 2^n built from the exponent bits; n ∈ [−126, 0] here so it stays normal.
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    let n_int = (shifted.to_bits() as i32).wrapping_sub(ROUND_MAGIC.to_bits() as i32);
+    let scale = f32::from_bits((n_int.wrapping_add(127) as u32) << 23);
     y * scale
 }
 
