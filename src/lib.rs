@@ -5,6 +5,7 @@ pub mod cli;
 pub mod data;
 pub mod error;
 pub mod exec;
+pub mod model;
 pub mod plan;
 pub mod project;
 pub mod registry;

@@ -83,6 +83,7 @@ fn execute_inner(
         out: &out,
         scratch: &scratch,
         log: &log,
+        threads: job.def.resources.cores.min(env.threads).max(1),
         progress,
         cancel,
     };

@@ -73,7 +73,7 @@ pub fn run_stages(
             while k < ready.len() && !cancel.load(Ordering::Relaxed) && running < limits.jobs.max(1)
             {
                 let i = ready[k];
-                let res = graph.stages[i].def.resources;
+                let res = capped(graph.stages[i].def.resources, limits);
                 if res.gpus > limits.gpus {
                     ready.remove(k);
                     let error = format!(
@@ -117,7 +117,7 @@ pub fn run_stages(
             }
             let (i, outcome) = done_rx.recv().expect("workers hold a sender");
             running -= 1;
-            let res = graph.stages[i].def.resources;
+            let res = capped(graph.stages[i].def.resources, limits);
             cores_used -= res.cores;
             gpus_used -= res.gpus;
             if let Some(tx) = &events {
@@ -143,6 +143,12 @@ pub fn run_stages(
         }
     });
     state
+}
+
+/// A stage may ask for more cores than the run has (`usize::MAX` = all of them): it gets all.
+fn capped(mut r: crate::plan::Resources, limits: Limits) -> crate::plan::Resources {
+    r.cores = r.cores.min(limits.cores.max(1));
+    r
 }
 
 /// Marks everything downstream of a failed stage as blocked.

@@ -82,8 +82,10 @@ pub fn build_graph(spec: &Spec) -> Result<StageGraph, SpecErrors> {
                 TrainParams { run: m.run.clone() },
                 inputs([("data", &pre_name)]),
             );
+            // Training uses every core it is given (threaded matrix products); the scheduler caps
+            // this at --cores, so trainings run one after another at full speed.
             t.resources = Resources {
-                cores: 1,
+                cores: usize::MAX,
                 gpus: usize::from(m.run.device == crate::spec::variant::Device::Cuda),
             };
             g.add(t);

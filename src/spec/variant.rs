@@ -1,19 +1,11 @@
-//! Model variants and the run parameters each one reads.
+//! Model variants and the run parameters each one reads (the enums are the model's own).
 //!
 //! A parameter a variant does not read is dropped from its runs, so an AE in a β sweep is one run
 //! (not one per β) and its stage key does not depend on β.
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Variant {
-    Ae,
-    Vae,
-    DenoisingAe,
-    SparseAe,
-    LinearAe,
-}
+pub use crate::model::config::{Activation, DeviceChoice as Device, Likelihood, Variant};
 
 pub const VARIANT_NAMES: &[&str] = &["ae", "vae", "denoising-ae", "sparse-ae", "linear-ae"];
 
@@ -72,25 +64,7 @@ impl Variant {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Activation {
-    Relu,
-    Tanh,
-    Selu,
-    Sigmoid,
-    LeakyRelu,
-    Elu,
-}
-
 pub const ACTIVATION_NAMES: &[&str] = &["relu", "tanh", "selu", "sigmoid", "leaky-relu", "elu"];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Likelihood {
-    Bernoulli,
-    Gaussian,
-}
 
 pub const LIKELIHOOD_NAMES: &[&str] = &["bernoulli", "gaussian"];
 
@@ -102,14 +76,6 @@ pub enum NoiseKind {
 }
 
 pub const NOISE_NAMES: &[&str] = &["gaussian", "masking"];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Device {
-    Cpu,
-    Cuda,
-    Auto,
-}
 
 pub const DEVICE_NAMES: &[&str] = &["cpu", "cuda", "auto"];
 

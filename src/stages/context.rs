@@ -31,6 +31,8 @@ pub struct StageContext<'a> {
     /// Survives interruption (for resumable stages); deleted after commit.
     pub scratch: &'a Path,
     pub log: &'a StageLog,
+    /// Threads this stage may use: its `resources.cores`, capped by the run's `--cores`.
+    pub threads: usize,
     pub progress: &'a ProgressHandle,
     pub cancel: &'a AtomicBool,
 }

@@ -4,6 +4,7 @@ pub mod command;
 pub mod context;
 pub mod download;
 pub mod preprocess;
+pub mod train;
 
 use crate::plan::StageKind;
 
@@ -31,12 +32,11 @@ impl StageRunner for NotImplemented {
 pub fn is_implemented(kind: StageKind) -> bool {
     matches!(
         kind,
-        StageKind::Command | StageKind::Download | StageKind::Preprocess
+        StageKind::Command | StageKind::Download | StageKind::Preprocess | StageKind::Train
     )
 }
 
 pub fn runner_for(kind: StageKind) -> &'static dyn StageRunner {
-    static TRAIN: NotImplemented = NotImplemented(StageKind::Train);
     static EVALUATE: NotImplemented = NotImplemented(StageKind::Evaluate);
     static PLOT: NotImplemented = NotImplemented(StageKind::Plot);
     static REPORT: NotImplemented = NotImplemented(StageKind::Report);
@@ -44,7 +44,7 @@ pub fn runner_for(kind: StageKind) -> &'static dyn StageRunner {
         StageKind::Command => &command::CommandRunner,
         StageKind::Download => &download::DownloadRunner,
         StageKind::Preprocess => &preprocess::PreprocessRunner,
-        StageKind::Train => &TRAIN,
+        StageKind::Train => &train::TrainRunner,
         StageKind::Evaluate => &EVALUATE,
         StageKind::Plot => &PLOT,
         StageKind::Report => &REPORT,

@@ -1,0 +1,119 @@
+//! Training-speed benchmark of the CPU fast path on the pytorch/examples `vae` model, timed
+//! exactly like `torch_vae_bench.py`: random inputs, 20 warm-up steps, then `steps` full Adam
+//! steps (fresh reparameterisation noise, forward, backward, update) under the clock.
+use std::time::Instant;
+
+use super::adam::{Adam, AdamConfig};
+use super::config::ModelConfig;
+use super::network::Architecture;
+use super::objective::{loss_and_grad, Batch, TermWeights, Workspace};
+use super::rng::{Rng, Stream};
+
+const WARMUP_STEPS: usize = 20;
+
+#[derive(Debug, Clone)]
+pub struct BenchReport {
+    pub threads: usize,
+    pub hidden: usize,
+    pub latent: usize,
+    pub batch: usize,
+    pub steps: usize,
+    pub samples_per_sec: f64,
+    pub ms_per_step: f64,
+    /// Matrix-product FLOPs per second, with the torch script's formula.
+    pub gflops: f64,
+    pub final_loss: f64,
+    /// Peak resident set size of the process (VmHWM), if readable.
+    pub peak_rss_mib: Option<f64>,
+}
+
+impl std::fmt::Display for BenchReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "pipeline threads {} hidden {} latent {} batch {}: {:.0} samples/s, {:.2} ms/step, {:.1} GFLOP/s, loss {:.3}",
+            self.threads, self.hidden, self.latent, self.batch, self.samples_per_sec, self.ms_per_step, self.gflops, self.final_loss
+        )?;
+        match self.peak_rss_mib {
+            Some(mib) => write!(f, ", peak RSS {mib:.1} MiB"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Peak resident set size from /proc/self/status, in MiB.
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Forward + backward matmul FLOPs per sample of the 784-H-Z VAE (torch script's formula).
+pub fn flops_per_sample(hidden: usize, latent: usize) -> f64 {
+    6.0 * (784 * hidden + 2 * hidden * latent + latent * hidden + hidden * 784) as f64
+}
+
+/// Times `steps` training steps on the current rayon pool's threads.
+pub fn bench_train(hidden: usize, latent: usize, batch: usize, steps: usize) -> BenchReport {
+    let threads = rayon::current_num_threads();
+    let config = ModelConfig::reference_vae(hidden, latent);
+    let arch = Architecture::new(&config).expect("reference config is valid");
+    let mut params = arch.init_params::<f32>(0);
+    let mut grads = vec![0.0f32; params.len()];
+    let adam_cfg = AdamConfig {
+        lr: 1e-3,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        weight_decay: 0.0,
+    };
+    let mut adam = Adam::new(adam_cfg, params.len());
+    let mut ws = Workspace::new(&arch, batch);
+    let mut data_rng = Rng::from_key(&[42]);
+    let x: Vec<f32> = (0..batch * 784).map(|_| data_rng.uniform()).collect();
+    let mut eps = vec![0.0f32; batch * latent];
+    let weights = TermWeights { kl: 1.0, l1: 0.0 };
+    let mut step = |i: usize| -> f64 {
+        Rng::stream(0, Stream::Reparam, 0, i as u64).fill_normal(&mut eps);
+        let b = Batch {
+            input: &x,
+            target: &x,
+            rows: batch,
+            eps: Some(&eps),
+        };
+        let sums = loss_and_grad(
+            &arch,
+            &params,
+            Some(&mut grads),
+            &mut ws,
+            &b,
+            weights,
+            threads,
+        );
+        adam.update(&mut params, &grads);
+        sums.total(weights) / batch as f64
+    };
+    for i in 0..WARMUP_STEPS {
+        step(i);
+    }
+    let started = Instant::now();
+    let mut loss = f64::NAN;
+    for i in 0..steps {
+        loss = step(WARMUP_STEPS + i);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let samples = (steps * batch) as f64;
+    BenchReport {
+        threads,
+        hidden,
+        latent,
+        batch,
+        steps,
+        samples_per_sec: samples / secs,
+        ms_per_step: secs * 1e3 / steps as f64,
+        gflops: samples * flops_per_sample(hidden, latent) / secs / 1e9,
+        final_loss: loss,
+        peak_rss_mib: peak_rss_mib(),
+    }
+}

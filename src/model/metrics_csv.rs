@@ -1,0 +1,63 @@
+//! `metrics.csv`: one row per epoch (epoch, train_loss, val_loss, recon, kl, seconds).
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::train::EpochMetrics;
+use super::ModelError;
+
+pub const FILE: &str = "metrics.csv";
+const HEADER: &str = "epoch,train_loss,val_loss,recon,kl,seconds";
+
+/// Renders the metrics as CSV; a missing validation loss is an empty field.
+pub fn render(metrics: &[EpochMetrics]) -> String {
+    let mut out = String::from(HEADER);
+    out.push('\n');
+    for m in metrics {
+        let val = m.val_loss.map(|v| v.to_string()).unwrap_or_default();
+        // `{}` on f64 prints the shortest string that parses back to the same value.
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{}",
+            m.epoch, m.train_loss, val, m.recon, m.kl, m.seconds
+        );
+    }
+    out
+}
+
+pub fn write(path: &Path, metrics: &[EpochMetrics]) -> Result<(), ModelError> {
+    let tmp = path.with_extension("csv.tmp");
+    let io = |action, source| ModelError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::write(&tmp, render(metrics)).map_err(|e| io("write metrics", e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io("rename metrics to", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_header_and_rows() {
+        let m = EpochMetrics {
+            epoch: 0,
+            train_loss: 1.5,
+            val_loss: None,
+            recon: 1.25,
+            kl: 0.25,
+            seconds: 2.0,
+        };
+        let csv = render(&[
+            m.clone(),
+            EpochMetrics {
+                epoch: 1,
+                val_loss: Some(3.0),
+                ..m
+            },
+        ]);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines, [HEADER, "0,1.5,,1.25,0.25,2", "1,1.5,3,1.25,0.25,2"]);
+    }
+}

@@ -1,0 +1,53 @@
+//! Training engine for the AE / VAE / β-VAE / denoising / sparse / linear autoencoder family:
+//! a hand-written CPU fast path on flat f32 buffers, a dfdx autodiff path (reference and CUDA),
+//! safetensors checkpoints, resumable training and the evaluation-side model API.
+pub mod adam;
+pub mod autodiff;
+pub mod bench;
+pub mod checkpoint;
+pub mod config;
+pub mod device;
+pub mod fastmath;
+pub mod kernels;
+pub mod linalg;
+pub mod metrics_csv;
+pub mod network;
+pub mod objective;
+pub mod rng;
+pub mod train;
+pub mod trained;
+
+use std::path::PathBuf;
+
+pub use bench::{bench_train, BenchReport};
+pub use config::{Activation, DeviceChoice, Likelihood, ModelConfig, Noise, TrainConfig, Variant};
+pub use train::{train, EpochMetrics, Silent, TrainData, TrainObserver, TrainSummary};
+pub use trained::{load_checkpoint, TrainedModel};
+
+/// Everything that can go wrong while training or loading a model.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("failed to accept the configuration: {0}")]
+    Config(String),
+    #[error("failed to accept the training data: {0}")]
+    Data(String),
+    #[error("failed to train: {term} loss became {value} at epoch {epoch}, batch {batch}")]
+    NonFinite {
+        epoch: usize,
+        batch: usize,
+        term: &'static str,
+        value: f64,
+    },
+    #[error("failed to {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("failed to load checkpoint {}: {reason}", path.display())]
+    Checkpoint { path: PathBuf, reason: String },
+    #[error("failed to finish training: cancelled after {epochs_done} completed epochs")]
+    Cancelled { epochs_done: usize },
+    #[error("failed to use device {device}: {reason}")]
+    Device { device: String, reason: String },
+}
