@@ -107,6 +107,21 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Training speed of the reference VAE (784-H-Z, ReLU, Bernoulli, Adam) on random inputs;
+    /// same arguments and output line as shared/bench/torch_vae_bench.py.
+    Train {
+        #[arg(long, default_value_t = 400)]
+        hidden: usize,
+        #[arg(long, default_value_t = 20)]
+        latent: usize,
+        #[arg(long, default_value_t = 128)]
+        batch: usize,
+        #[arg(long, default_value_t = 300)]
+        steps: usize,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Decode + preprocess a full IDX dataset (default: Debian's Fashion-MNIST); time and peak memory.
     Data {
         #[arg(long, default_value = "/usr/share/datasets/fashion-mnist")]

@@ -1,5 +1,5 @@
-//! `pipeline bench plan` (planning and no-op rerun of a cached spec) and `bench data` (decoding
-//! and preprocessing a full dataset): benchmarks as commands, never as timed tests.
+//! Benchmarks as commands, never as timed tests: `bench plan` (planning and no-op rerun of a
+//! cached spec), `bench data` (decoding + preprocessing a dataset), `bench train` (training speed).
 
 use std::fmt::Write;
 use std::sync::atomic::AtomicBool;
@@ -121,5 +121,13 @@ pub fn data(dir: &std::path::Path, dataset: &str, repeat: usize) -> anyhow::Resu
             if r.peak_rss_reset { "" } else { " (peak not reset between runs)" },
         );
     }
+    Ok(())
+}
+
+pub fn train(hidden: usize, latent: usize, batch: usize, steps: usize, threads: Option<usize>) -> anyhow::Result<()> {
+    let threads = threads.unwrap_or_else(super::run::default_parallelism);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let report = pool.install(|| crate::model::bench_train(hidden, latent, batch, steps));
+    println!("{report}");
     Ok(())
 }

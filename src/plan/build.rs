@@ -122,6 +122,7 @@ pub fn build_graph(spec: &Spec) -> Result<StageGraph, SpecErrors> {
                 plot_inputs.clone(),
             );
             p.publish = true;
+            p.context = serde_json::json!({ "anomaly_normal_classes": spec.evaluate.anomaly_normal_classes });
             g.add(p);
             plot_inputs.insert("plot".into(), "plot".into());
             let mut r = def(

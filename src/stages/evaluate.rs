@@ -1,0 +1,147 @@
+//! The `evaluate` stage: one trained model on the test split: reconstruction (BCE, MSE), KL,
+//! ELBO, the IWAE bound, active units, how useful the codes are (kNN, linear probe), anomaly
+//! AUROC, linear AE vs PCA and MIG, as `metrics.json` plus the test codes for the plots.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use super::{StageContext, StageRunner};
+use crate::data::{read_prepared, PreparedSplit};
+use crate::metrics;
+use crate::model::{load_checkpoint, TrainedModel};
+use crate::plan::params::EvaluateParams;
+
+pub struct EvaluateRunner;
+
+/// Images used for the IWAE bound and for fitting probes/PCA: enough for stable estimates,
+/// few enough that k = 500 stays affordable on a CPU.
+const IWAE_IMAGES: usize = 1000;
+const FIT_IMAGES: usize = 10_000;
+
+/// What `metrics.json` holds; read back by the plot and report stages.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EvalMetrics {
+    pub n_test: usize,
+    pub latent_dim: usize,
+    /// Per image, summed over pixels, averaged over the test set.
+    pub recon_bce: f64,
+    pub recon_mse: f64,
+    /// The model's own reconstruction term (BCE with logits or squared error), one sample.
+    pub recon: f64,
+    pub kl: f64,
+    pub elbo: f64,
+    /// k → IWAE bound on log p(x) (VAEs); −bound is the NLL estimate.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub iwae: BTreeMap<usize, f64>,
+    pub active_units: usize,
+    pub knn_accuracy: Option<f64>,
+    pub probe_accuracy: Option<f64>,
+    pub anomaly_auroc: Option<f64>,
+    pub pca_mse: Option<f64>,
+    pub linear_ae_mse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub principal_angles_deg: Vec<f64>,
+    pub mig: Option<f64>,
+    pub seconds: f64,
+}
+
+/// Codes (μ for a VAE) of the first `n` rows, row-major n × latent.
+pub fn codes(model: &TrainedModel, images: &[f32], dim: usize, n: usize) -> Vec<f32> {
+    model.encode(&images[..n * dim]).0
+}
+
+fn per_image_bce_mse(x: &[f32], p: &[f32], dim: usize) -> (f64, f64) {
+    let n = (x.len() / dim).max(1) as f64;
+    let (mut bce, mut mse) = (0.0f64, 0.0f64);
+    for (&xi, &pi) in x.iter().zip(p) {
+        let q = (pi as f64).clamp(1e-7, 1.0 - 1e-7);
+        bce -= xi as f64 * q.ln() + (1.0 - xi as f64) * (1.0 - q).ln();
+        mse += (xi as f64 - pi as f64).powi(2);
+    }
+    (bce / n, mse / n)
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+fn evaluate(p: &EvaluateParams, model: &TrainedModel, train: &PreparedSplit, test: &PreparedSplit, seed: u64) -> anyhow::Result<(EvalMetrics, Vec<f32>, Vec<f64>)> {
+    let dim = test.dim;
+    let k = model.config.latent_dim;
+    let mut m = EvalMetrics { n_test: test.n, latent_dim: k, ..Default::default() };
+    let recon = model.reconstruct(&test.images);
+    (m.recon_bce, m.recon_mse) = per_image_bce_mse(&test.images, &recon, dim);
+    let losses = model.per_example_losses(&test.images, seed);
+    m.recon = mean(&losses.recon);
+    m.kl = mean(&losses.kl);
+    m.elbo = -(m.recon + m.kl);
+    let neg_elbo: Vec<f64> = losses.recon.iter().zip(&losses.kl).map(|(r, k)| r + k).collect();
+    if model.config.is_vae() {
+        let n = test.n.min(IWAE_IMAGES);
+        for &kk in &p.iwae_k {
+            let bound = model.iwae_bound(&test.images[..n * dim], kk, seed)?;
+            m.iwae.insert(kk, mean(&bound));
+        }
+    }
+    let test_codes = codes(model, &test.images, dim, test.n);
+    m.active_units = metrics::latent::active_units(&test_codes, test.n, k, 0.01)?.count;
+    let n_fit = train.n.min(FIT_IMAGES);
+    let train_codes = codes(model, &train.images, dim, n_fit);
+    if test.class_names.len() > 1 {
+        m.knn_accuracy = Some(metrics::classify::knn_accuracy(&train_codes, &train.labels[..n_fit], &test_codes, &test.labels, k, p.knn_k)?);
+        if p.probe {
+            let cfg = metrics::classify::ProbeConfig::default();
+            m.probe_accuracy = Some(metrics::classify::linear_probe_accuracy(&train_codes, &train.labels[..n_fit], &test_codes, &test.labels, k, cfg)?);
+        }
+    }
+    if let Some(normal) = &p.anomaly_normal_classes {
+        let anomalous: Vec<bool> = test.labels.iter().map(|l| !normal.contains(l)).collect();
+        if anomalous.iter().any(|&a| a) && anomalous.iter().any(|&a| !a) {
+            m.anomaly_auroc = Some(metrics::auroc::auroc(&neg_elbo, &anomalous)?);
+        }
+    }
+    if p.pca {
+        let pca = metrics::pca::Pca::fit(&train.images[..n_fit * dim], n_fit, dim, k)?;
+        m.pca_mse = Some(pca.reconstruction_mse(&test.images, test.n, k)?);
+        m.linear_ae_mse = Some(m.recon_mse / dim as f64);
+        // A linear decoder's columns: decode(e_i) − decode(0), in logit (or mean) space.
+        let zero = model.decode(&vec![0.0; k]);
+        let mut basis = vec![0.0f64; dim * k];
+        for i in 0..k {
+            let mut e = vec![0.0f32; k];
+            e[i] = 1.0;
+            for (r, (a, b)) in model.decode(&e).iter().zip(&zero).enumerate() {
+                basis[r * k + i] = (*a - *b) as f64;
+            }
+        }
+        m.principal_angles_deg = metrics::subspace::principal_angles_deg(&basis, &pca.components_as_columns(), dim, k, k)?;
+    }
+    if p.mig {
+        if let Some(f) = &test.factors {
+            let nf = test.header.factor_names.len().max(1);
+            let factors: Vec<u32> = f.iter().map(|&v| v as u32).collect();
+            m.mig = Some(metrics::latent::mutual_information_gap(&test_codes, &factors, test.n, k, nf, 20)?.mig);
+        }
+    }
+    Ok((m, test_codes, neg_elbo))
+}
+
+impl StageRunner for EvaluateRunner {
+    fn run(&self, ctx: &StageContext) -> anyhow::Result<()> {
+        let started = std::time::Instant::now();
+        let p: EvaluateParams = ctx.params()?;
+        let model = load_checkpoint(&ctx.input("model")?.join("model.safetensors"))?;
+        let data = ctx.input("data")?;
+        let train = read_prepared(&data.join("train.bin"))?;
+        let test = read_prepared(&data.join("test.bin"))?;
+        let (mut m, codes, scores) = evaluate(&p, &model, &train, &test, 0).context("failed to evaluate")?;
+        m.seconds = started.elapsed().as_secs_f64();
+        std::fs::write(ctx.out.join("metrics.json"), serde_json::to_vec_pretty(&m)?)?;
+        std::fs::write(ctx.out.join("test_codes.f32"), bytemuck::cast_slice::<f32, u8>(&codes))?;
+        std::fs::write(ctx.out.join("test_scores.json"), serde_json::to_vec(&scores)?)?;
+        ctx.log.line(serde_json::to_string(&m)?);
+        Ok(())
+    }
+}
