@@ -124,9 +124,17 @@ pub fn data(dir: &std::path::Path, dataset: &str, repeat: usize) -> anyhow::Resu
     Ok(())
 }
 
-pub fn train(hidden: usize, latent: usize, batch: usize, steps: usize, threads: Option<usize>) -> anyhow::Result<()> {
+pub fn train(
+    hidden: usize,
+    latent: usize,
+    batch: usize,
+    steps: usize,
+    threads: Option<usize>,
+) -> anyhow::Result<()> {
     let threads = threads.unwrap_or_else(super::run::default_parallelism);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
     let report = pool.install(|| crate::model::bench_train(hidden, latent, batch, steps));
     println!("{report}");
     Ok(())

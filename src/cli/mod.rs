@@ -33,9 +33,13 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Verify => maintain::verify(&project),
         Command::Gc { keep_runs, dry_run } => maintain::gc(&project, keep_runs, dry_run),
         Command::Bench(BenchCommand::Plan { stages, repeat }) => bench::plan(stages, repeat),
-        Command::Bench(BenchCommand::Train { hidden, latent, batch, steps, threads }) => {
-            bench::train(hidden, latent, batch, steps, threads)
-        }
+        Command::Bench(BenchCommand::Train {
+            hidden,
+            latent,
+            batch,
+            steps,
+            threads,
+        }) => bench::train(hidden, latent, batch, steps, threads),
         Command::Bench(BenchCommand::Data {
             dir,
             dataset,

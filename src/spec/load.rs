@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::diagnostics::{did_you_mean, Location, SpecError, SpecErrors};
-use super::raw::RawSpec;
+use super::raw::{RawSpec, MODEL_FIELDS, TRAIN_FIELDS};
 use super::source::{Override, SpecSource};
 
 /// Field names of each section, for "did you mean" and "belongs in [train]" hints.
@@ -24,33 +24,8 @@ const SECTION_FIELDS: &[(&str, &[&str])] = &[
             "flatten",
         ],
     ),
-    (
-        "model",
-        &[
-            "variant",
-            "latent_dim",
-            "hidden",
-            "activation",
-            "likelihood",
-            "beta",
-            "kl_warmup_epochs",
-            "noise",
-            "noise_level",
-            "l1",
-        ],
-    ),
-    (
-        "train",
-        &[
-            "epochs",
-            "batch_size",
-            "lr",
-            "adam_betas",
-            "weight_decay",
-            "seed",
-            "device",
-        ],
-    ),
+    ("model", MODEL_FIELDS),
+    ("train", TRAIN_FIELDS),
     (
         "evaluate",
         &[

@@ -170,11 +170,10 @@ impl RawRunParams {
 
     /// Which section a run parameter lives in, for error locations (`model.beta`, `train.lr`).
     pub fn section_of(field: &str) -> &'static str {
-        match field {
-            "epochs" | "batch_size" | "lr" | "adam_betas" | "weight_decay" | "seed" | "device" => {
-                "train"
-            }
-            _ => "model",
+        if TRAIN_FIELDS.contains(&field) {
+            "train"
+        } else {
+            "model"
         }
     }
 }
@@ -227,8 +226,8 @@ pub struct RawCommand {
     pub publish: Option<bool>,
 }
 
-/// Field names of `RawRunParams`, for sweep-axis validation and "did you mean".
-pub const RUN_PARAM_NAMES: &[&str] = &[
+/// Field names of `[model]` and `[train]`; together, the parameters a sweep may vary.
+pub const MODEL_FIELDS: &[&str] = &[
     "variant",
     "latent_dim",
     "hidden",
@@ -239,6 +238,8 @@ pub const RUN_PARAM_NAMES: &[&str] = &[
     "noise",
     "noise_level",
     "l1",
+];
+pub const TRAIN_FIELDS: &[&str] = &[
     "epochs",
     "batch_size",
     "lr",
@@ -247,3 +248,7 @@ pub const RUN_PARAM_NAMES: &[&str] = &[
     "seed",
     "device",
 ];
+
+/// Every run parameter, in the canonical order used for sweep axes and run labels.
+pub static RUN_PARAM_NAMES: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| MODEL_FIELDS.iter().chain(TRAIN_FIELDS).copied().collect());

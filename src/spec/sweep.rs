@@ -96,7 +96,7 @@ fn axes(
         }
     }
     let mut out = Vec::new();
-    for name in RUN_PARAM_NAMES {
+    for name in RUN_PARAM_NAMES.iter() {
         let Some(value) = raw.get(*name) else {
             continue;
         };

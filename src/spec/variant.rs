@@ -9,19 +9,8 @@ pub use crate::model::config::{Activation, DeviceChoice as Device, Likelihood, V
 
 pub const VARIANT_NAMES: &[&str] = &["ae", "vae", "denoising-ae", "sparse-ae", "linear-ae"];
 
-/// Parameters every variant reads.
-const COMMON: &[&str] = &[
-    "variant",
-    "latent_dim",
-    "likelihood",
-    "epochs",
-    "batch_size",
-    "lr",
-    "adam_betas",
-    "weight_decay",
-    "seed",
-    "device",
-];
+/// Parameters every variant reads: everything in `[train]` plus these.
+const COMMON_MODEL: &[&str] = &["variant", "latent_dim", "likelihood"];
 
 impl Variant {
     pub fn parse(name: &str) -> Option<Variant> {
@@ -51,7 +40,7 @@ impl Variant {
 
     /// Whether this variant reads run parameter `param`.
     pub fn reads(self, param: &str) -> bool {
-        if COMMON.contains(&param) {
+        if COMMON_MODEL.contains(&param) || super::raw::TRAIN_FIELDS.contains(&param) {
             return true;
         }
         match param {

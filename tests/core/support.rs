@@ -80,8 +80,8 @@ pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// Status of each stage in a `plan --json` document, by name.
-pub fn statuses(plan: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+/// One field of every stage in a `plan --json` document, by stage name.
+fn column(plan: &serde_json::Value, field: &str) -> std::collections::BTreeMap<String, String> {
     plan["stages"]
         .as_array()
         .unwrap()
@@ -89,22 +89,16 @@ pub fn statuses(plan: &serde_json::Value) -> std::collections::BTreeMap<String, 
         .map(|s| {
             (
                 s["name"].as_str().unwrap().to_owned(),
-                s["status"].as_str().unwrap().to_owned(),
+                s[field].as_str().unwrap().to_owned(),
             )
         })
         .collect()
 }
 
+pub fn statuses(plan: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+    column(plan, "status")
+}
+
 pub fn keys(plan: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
-    plan["stages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["name"].as_str().unwrap().to_owned(),
-                s["key"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+    column(plan, "key")
 }
