@@ -199,8 +199,8 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
     }
     .into();
     record.finished_at = chrono::Utc::now().to_rfc3339();
-    runs::save(&project.state_dir(), &record)?;
-    let results = runs::publish(&project.results_dir(), &record, &published)?;
+    let bytes = runs::save(&project.state_dir(), &record)?;
+    let results = runs::publish(&project.results_dir(), &record, &bytes, &published)?;
     if interrupted {
         return Err(UserError::Interrupted(format!(
             "run {} stopped; completed stages are cached",

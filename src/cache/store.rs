@@ -78,12 +78,17 @@ impl CacheStore {
     /// re-checked whenever the file's mtime moved (or always, with `full`).
     pub fn status(&self, key: &StageKey, full: bool) -> CacheStatus {
         let dir = self.entry_dir(key);
-        if !dir.exists() {
-            return CacheStatus::Miss;
-        }
-        let m = match self.read_manifest(key) {
+        // One read instead of a stat and a read: a missing manifest in a missing folder is a miss.
+        let bytes = match std::fs::read(dir.join("manifest.json")) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !dir.exists() => {
+                return CacheStatus::Miss
+            }
+            Err(e) => return CacheStatus::Corrupt(format!("manifest unreadable: {e}")),
+        };
+        let m: Manifest = match serde_json::from_slice(&bytes) {
             Ok(m) => m,
-            Err(e) => return CacheStatus::Corrupt(format!("{e:#}")),
+            Err(e) => return CacheStatus::Corrupt(format!("manifest unparsable: {e}")),
         };
         if m.format != MANIFEST_FORMAT || &m.key != key {
             return CacheStatus::Corrupt("manifest is from another format or key".into());

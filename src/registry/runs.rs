@@ -56,12 +56,13 @@ pub fn runs_dir(state: &Path) -> PathBuf {
     state.join("runs")
 }
 
-pub fn save(state: &Path, record: &RunRecord) -> anyhow::Result<PathBuf> {
+/// Writes the record under `.pipeline/runs/`; returns its bytes for the results copy.
+pub fn save(state: &Path, record: &RunRecord) -> anyhow::Result<Vec<u8>> {
     let dir = runs_dir(state);
     std::fs::create_dir_all(&dir)?;
-    let path = dir.join(format!("{}.json", record.run_id));
-    write_atomic(&path, &serde_json::to_vec(record)?)?;
-    Ok(path)
+    let bytes = serde_json::to_vec_pretty(record)?;
+    write_atomic(&dir.join(format!("{}.json", record.run_id)), &bytes)?;
+    Ok(bytes)
 }
 
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -105,6 +106,7 @@ pub fn latest(state: &Path, filter: impl Fn(&RunRecord) -> bool) -> Option<RunRe
 pub fn publish(
     results: &Path,
     record: &RunRecord,
+    record_bytes: &[u8],
     published: &[(String, PathBuf)],
 ) -> anyhow::Result<PathBuf> {
     let exp_dir = results.join(&record.experiment);
@@ -114,7 +116,7 @@ pub fn publish(
         let dest = dir.join(stage.replace('/', "_"));
         copy_tree(out, &dest)?;
     }
-    write_atomic(&dir.join("run.json"), &serde_json::to_vec_pretty(record)?)?;
+    write_atomic(&dir.join("run.json"), record_bytes)?;
     std::fs::write(dir.join("stages.tsv"), stage_table(record))?;
     let link = exp_dir.join("latest");
     let tmp = exp_dir.join(format!(".latest.{}", std::process::id()));
