@@ -71,13 +71,8 @@ pub fn assess(
             StageStatus::Cached
         } else if !need[i] {
             StageStatus::NotNeeded
-        } else if !crate::stages::is_implemented(s.def.kind) {
-            StageStatus::Blocked {
-                reason: format!(
-                    "the `{}` stage kind is not implemented in this build",
-                    s.def.kind
-                ),
-            }
+        } else if let Some(reason) = crate::stages::cannot_run(&s.def) {
+            StageStatus::Blocked { reason }
         } else if let Some(&d) = s
             .deps
             .iter()

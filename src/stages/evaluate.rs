@@ -116,7 +116,9 @@ fn evaluate(p: &EvaluateParams, model: &TrainedModel, train: &PreparedSplit, tes
                 basis[r * k + i] = (*a - *b) as f64;
             }
         }
-        m.principal_angles_deg = metrics::subspace::principal_angles_deg(&basis, &pca.components_as_columns(), dim, k, k)?;
+        // PCA stores components as k × d rows; the angle routine takes d × k column bases.
+        let pca_basis: Vec<f64> = (0..dim).flat_map(|r| (0..k).map(move |i| (r, i))).map(|(r, i)| pca.components[i * dim + r]).collect();
+        m.principal_angles_deg = metrics::subspace::principal_angles_deg(&basis, &pca_basis, dim, k, k)?;
     }
     if p.mig {
         if let Some(f) = &test.factors {

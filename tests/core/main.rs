@@ -6,6 +6,7 @@ mod cache_invalidation;
 mod dag;
 mod datasets;
 mod execution;
+mod quickstart;
 mod robustness;
 mod spec_errors;
 mod sweep;

@@ -1,0 +1,383 @@
+//! Line charts: a generic multi-panel chart plus the report's specific views (rate–distortion,
+//! metric vs latent size, training curves, ROC curves).
+
+use std::path::Path;
+
+use anyhow::{bail, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{
+    draw_title, padded_range, palette, save, DrawResult, Figure, FigureFiles, FONT, LABEL_SIZE,
+    PANEL_TITLE_SIZE, TICK_SIZE, TITLE_SIZE,
+};
+use crate::metrics::RocCurve;
+
+/// One named curve. `point_labels` (empty or one per point) are written next to the markers;
+/// `errors` (empty or one per point) draw ± vertical error bars; `dashed` draws a dashed line.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+    pub point_labels: Vec<String>,
+    pub errors: Vec<f64>,
+    pub dashed: bool,
+    /// Palette index; series sharing a colour index share a colour (e.g. train/val of a run).
+    pub color: usize,
+}
+
+/// One chart: axis labels and its series.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LinePanel {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub series: Vec<Series>,
+    /// Draw the y = x diagonal (ROC chance line).
+    pub diagonal: bool,
+}
+
+const PANEL_W: u32 = 620;
+const PANEL_H: u32 = 480;
+
+struct LineChart<'a> {
+    title: &'a str,
+    panels: &'a [LinePanel],
+}
+
+pub(crate) fn draw_line_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    panel: &LinePanel,
+) -> Result<()> {
+    let x_range = padded_range(
+        panel
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0)),
+    );
+    let y_range = padded_range(panel.series.iter().flat_map(|s| {
+        s.points.iter().enumerate().flat_map(move |(i, p)| {
+            let e = s.errors.get(i).copied().unwrap_or(0.0);
+            [p.1 - e, p.1 + e]
+        })
+    }));
+    let mut chart = ChartBuilder::on(area)
+        .caption(&panel.title, (FONT, PANEL_TITLE_SIZE))
+        .margin(12)
+        .x_label_area_size(48)
+        .y_label_area_size(78)
+        .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)
+        .draw_err()?;
+    chart
+        .configure_mesh()
+        .x_desc(&panel.x_label)
+        .y_desc(&panel.y_label)
+        .axis_desc_style((FONT, LABEL_SIZE))
+        .label_style((FONT, TICK_SIZE))
+        .light_line_style(RGBColor(235, 235, 235))
+        .x_labels(8)
+        .y_labels(8)
+        .y_label_formatter(&|v| format_tick(*v))
+        .x_label_formatter(&|v| format_tick(*v))
+        .draw()
+        .draw_err()?;
+    if panel.diagonal {
+        let lo = x_range.0.max(y_range.0);
+        let hi = x_range.1.min(y_range.1);
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(lo, lo), (hi, hi)],
+                6,
+                4,
+                RGBColor(150, 150, 150).into(),
+            ))
+            .draw_err()?;
+    }
+    for series in &panel.series {
+        let color = palette(series.color);
+        let style = color.stroke_width(2);
+        let points = series.points.iter().copied();
+        let drawn = if series.dashed {
+            chart
+                .draw_series(DashedLineSeries::new(points, 8, 5, style))
+                .draw_err()?
+        } else {
+            chart
+                .draw_series(LineSeries::new(points, style))
+                .draw_err()?
+        };
+        if !series.name.is_empty() {
+            drawn.label(series.name.clone()).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(3))
+            });
+        }
+        // Markers only where points are sparse enough to tell apart.
+        if series.points.len() <= 40 {
+            chart
+                .draw_series(
+                    series
+                        .points
+                        .iter()
+                        .map(|&p| Circle::new(p, 4, color.filled())),
+                )
+                .draw_err()?;
+        }
+        for (i, &(x, y)) in series.points.iter().enumerate() {
+            if let Some(&e) = series.errors.get(i).filter(|e| e.is_finite() && **e > 0.0) {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(x, y - e), (x, y + e)],
+                        color.stroke_width(2),
+                    )))
+                    .draw_err()?;
+            }
+            if let Some(label) = series.point_labels.get(i).filter(|l| !l.is_empty()) {
+                // Offset in pixels from the marker so the label does not cover it.
+                let style = TextStyle::from((FONT, TICK_SIZE - 1).into_font()).color(&color);
+                let text = Text::new(label.clone(), (6, -18), style);
+                chart
+                    .draw_series(std::iter::once(EmptyElement::at((x, y)) + text))
+                    .draw_err()?;
+            }
+        }
+    }
+    if panel.series.iter().any(|s| !s.name.is_empty()) {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(180, 180, 180))
+            .label_font((FONT, TICK_SIZE))
+            .draw()
+            .draw_err()?;
+    }
+    Ok(())
+}
+
+/// Ticks without float noise: up to 4 significant digits, scientific when tiny or huge.
+fn format_tick(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".to_string()
+    } else if !(1e-3..1e5).contains(&a) {
+        format!("{v:.1e}")
+    } else {
+        let s = format!("{v:.4}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        s.to_string()
+    }
+}
+
+impl Figure for LineChart<'_> {
+    fn size(&self) -> (u32, u32) {
+        let n = self.panels.len().max(1) as u32;
+        (PANEL_W * n + 20, PANEL_H + TITLE_SIZE + 30)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let body = draw_title(root, self.title, TITLE_SIZE, TITLE_SIZE + 24)?;
+        let body = body.margin(0, 10, 10, 10);
+        let areas = body.split_evenly((1, self.panels.len().max(1)));
+        for (area, panel) in areas.iter().zip(self.panels) {
+            draw_line_panel(area, panel)?;
+        }
+        Ok(())
+    }
+}
+
+fn check_series(panels: &[LinePanel]) -> Result<()> {
+    if panels.is_empty() {
+        bail!("line chart needs at least one panel");
+    }
+    for panel in panels {
+        for s in &panel.series {
+            let n = s.points.len();
+            if (!s.point_labels.is_empty() && s.point_labels.len() != n)
+                || (!s.errors.is_empty() && s.errors.len() != n)
+            {
+                bail!(
+                    "series '{}': point_labels/errors must be empty or one per point",
+                    s.name
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Panels of line charts side by side under a common title.
+pub fn line_panels(path: &Path, title: &str, panels: &[LinePanel]) -> Result<FigureFiles> {
+    check_series(panels)?;
+    save(&LineChart { title, panels }, path)
+}
+
+/// One β-VAE run's point on the rate–distortion plane.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RatePoint {
+    pub beta: f64,
+    /// KL(q(z|x) ‖ p(z)) in nats.
+    pub rate: f64,
+    /// Reconstruction term (negative log-likelihood or MSE).
+    pub distortion: f64,
+}
+
+/// All β values of one latent size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateDistortionCurve {
+    pub latent_dim: usize,
+    pub points: Vec<RatePoint>,
+}
+
+/// Rate (KL) vs distortion across β, one curve per latent size, points labelled `β=…`.
+pub fn rate_distortion(
+    path: &Path,
+    title: &str,
+    curves: &[RateDistortionCurve],
+) -> Result<FigureFiles> {
+    let series = curves
+        .iter()
+        .enumerate()
+        .map(|(i, curve)| {
+            let mut points = curve.points.clone();
+            points.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+            Series {
+                name: format!("latent {}", curve.latent_dim),
+                points: points.iter().map(|p| (p.rate, p.distortion)).collect(),
+                point_labels: points.iter().map(|p| format!("β={}", p.beta)).collect(),
+                color: i,
+                ..Series::default()
+            }
+        })
+        .collect();
+    let panel = LinePanel {
+        title: String::new(),
+        x_label: "rate: KL(q(z|x) ‖ p(z)) [nats]".into(),
+        y_label: "distortion: reconstruction loss".into(),
+        series,
+        diagonal: false,
+    };
+    line_panels(path, title, &[panel])
+}
+
+/// One metric against latent size for AE and VAE: `(latent_dim, mean, sd)` triples
+/// (`sd` 0 when there is a single seed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricVsLatent {
+    pub metric: String,
+    pub ae: Vec<(usize, f64, f64)>,
+    pub vae: Vec<(usize, f64, f64)>,
+}
+
+/// One panel per metric (reconstruction, ELBO, probe accuracy …), AE vs VAE curves with ± sd bars.
+pub fn metric_vs_latent(
+    path: &Path,
+    title: &str,
+    metrics: &[MetricVsLatent],
+) -> Result<FigureFiles> {
+    let to_series = |name: &str, color: usize, values: &[(usize, f64, f64)]| {
+        let mut values = values.to_vec();
+        values.sort_by_key(|v| v.0);
+        Series {
+            name: name.to_string(),
+            points: values.iter().map(|v| (v.0 as f64, v.1)).collect(),
+            errors: values.iter().map(|v| v.2).collect(),
+            color,
+            ..Series::default()
+        }
+    };
+    let panels: Vec<LinePanel> = metrics
+        .iter()
+        .map(|m| LinePanel {
+            title: m.metric.clone(),
+            x_label: "latent size".into(),
+            y_label: m.metric.clone(),
+            series: vec![to_series("AE", 0, &m.ae), to_series("VAE", 1, &m.vae)],
+            diagonal: false,
+        })
+        .collect();
+    line_panels(path, title, &panels)
+}
+
+/// Per-epoch losses of one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingRun {
+    pub name: String,
+    pub train_loss: Vec<f64>,
+    pub val_loss: Vec<f64>,
+}
+
+/// Training curves: one colour per run, solid = train, dashed = validation; epochs from 1.
+pub fn training_curves(path: &Path, title: &str, runs: &[TrainingRun]) -> Result<FigureFiles> {
+    let epochs = |losses: &[f64]| {
+        losses
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| ((i + 1) as f64, l))
+            .collect()
+    };
+    let series = runs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, run)| {
+            [
+                Series {
+                    name: format!("{} train", run.name),
+                    points: epochs(&run.train_loss),
+                    color: i,
+                    ..Series::default()
+                },
+                Series {
+                    name: format!("{} val", run.name),
+                    points: epochs(&run.val_loss),
+                    color: i,
+                    dashed: true,
+                    ..Series::default()
+                },
+            ]
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect();
+    let panel = LinePanel {
+        title: String::new(),
+        x_label: "epoch".into(),
+        y_label: "loss".into(),
+        series,
+        diagonal: false,
+    };
+    line_panels(path, title, &[panel])
+}
+
+/// A ROC curve with the name shown in the legend (the AUROC is appended there).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedRoc {
+    pub name: String,
+    pub curve: RocCurve,
+}
+
+/// ROC curves with a chance diagonal; legend entries read `name (AUROC 0.912)`.
+pub fn roc_curves(path: &Path, title: &str, curves: &[NamedRoc]) -> Result<FigureFiles> {
+    let series = curves
+        .iter()
+        .enumerate()
+        .map(|(i, roc)| Series {
+            name: format!("{} (AUROC {:.3})", roc.name, roc.curve.area()),
+            points: roc
+                .curve
+                .false_positive_rate
+                .iter()
+                .copied()
+                .zip(roc.curve.true_positive_rate.iter().copied())
+                .collect(),
+            color: i,
+            ..Series::default()
+        })
+        .collect();
+    let panel = LinePanel {
+        title: String::new(),
+        x_label: "false positive rate".into(),
+        y_label: "true positive rate".into(),
+        series,
+        diagonal: true,
+    };
+    line_panels(path, title, &[panel])
+}

@@ -1,0 +1,175 @@
+//! Figures for the report, each written as both PNG and SVG with plotters.
+//!
+//! Text is rendered with DejaVu Sans compiled into the binary (`assets/fonts/`), registered
+//! with plotters' `ab_glyph` backend, so no system font libraries are needed. Every public
+//! function takes plain data and an output path; the extension of that path is replaced by
+//! `.png` and `.svg`.
+
+mod grid;
+mod histogram;
+mod lines;
+mod pca_plots;
+mod scatter;
+
+pub use grid::{
+    image_grid, image_panels, inverse_normal_cdf, manifold_grid, manifold_panel, GridPanel, GridRow,
+};
+pub use histogram::{anomaly_histogram, score_histogram, HistogramGroup};
+pub use lines::{
+    line_panels, metric_vs_latent, rate_distortion, roc_curves, training_curves, LinePanel,
+    MetricVsLatent, NamedRoc, RateDistortionCurve, RatePoint, Series, TrainingRun,
+};
+pub use pca_plots::linear_ae_vs_pca;
+pub use scatter::{latent_scatter, ScatterPanel};
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use anyhow::{anyhow, Context, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor;
+
+/// The two files written for one figure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FigureFiles {
+    pub png: PathBuf,
+    pub svg: PathBuf,
+}
+
+impl FigureFiles {
+    /// `path` with its extension replaced by `png` / `svg` (`fig.png` → `fig.png`, `fig.svg`).
+    pub fn for_path(path: &Path) -> FigureFiles {
+        FigureFiles {
+            png: path.with_extension("png"),
+            svg: path.with_extension("svg"),
+        }
+    }
+}
+
+/// Font family name the embedded font is registered under; plotters' default `sans-serif`
+/// family resolves to it, so every text style picks it up.
+pub(crate) const FONT: &str = "sans-serif";
+static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+static REGISTER_FONT: Once = Once::new();
+
+fn register_embedded_font() {
+    REGISTER_FONT.call_once(|| {
+        // The bytes are a known-good TTF compiled in; failure would be a build defect.
+        if plotters::style::register_font(FONT, FontStyle::Normal, DEJAVU_SANS).is_err() {
+            panic!("embedded DejaVuSans.ttf is not a valid font");
+        }
+    });
+}
+
+/// Tableau-10 palette: distinguishable colours for classes, runs and latent sizes.
+pub(crate) const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+pub(crate) fn palette(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+pub(crate) const TITLE_SIZE: u32 = 30;
+pub(crate) const PANEL_TITLE_SIZE: u32 = 22;
+pub(crate) const LABEL_SIZE: u32 = 18;
+pub(crate) const TICK_SIZE: u32 = 15;
+
+/// Something drawable at a fixed pixel size on any plotters backend.
+pub(crate) trait Figure {
+    fn size(&self) -> (u32, u32);
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>;
+}
+
+/// Converts plotters' backend-generic errors into `anyhow` errors.
+pub(crate) trait DrawResult<T> {
+    fn draw_err(self) -> Result<T>;
+}
+
+impl<T, E: std::fmt::Display> DrawResult<T> for std::result::Result<T, E> {
+    fn draw_err(self) -> Result<T> {
+        self.map_err(|e| anyhow!("drawing failed: {e}"))
+    }
+}
+
+/// Draws `figure` into `<path>.png` and `<path>.svg`, creating the parent directory.
+pub(crate) fn save<F: Figure>(figure: &F, path: &Path) -> Result<FigureFiles> {
+    register_embedded_font();
+    let files = FigureFiles::for_path(path);
+    if let Some(parent) = files.png.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let size = figure.size();
+    {
+        let root = BitMapBackend::new(&files.png, size).into_drawing_area();
+        root.fill(&WHITE).draw_err()?;
+        figure
+            .draw(&root)
+            .with_context(|| format!("drawing {}", files.png.display()))?;
+        root.present()
+            .draw_err()
+            .with_context(|| format!("writing {}", files.png.display()))?;
+    }
+    {
+        let root = SVGBackend::new(&files.svg, size).into_drawing_area();
+        root.fill(&WHITE).draw_err()?;
+        figure
+            .draw(&root)
+            .with_context(|| format!("drawing {}", files.svg.display()))?;
+        root.present()
+            .draw_err()
+            .with_context(|| format!("writing {}", files.svg.display()))?;
+    }
+    Ok(files)
+}
+
+/// Splits off a title band of `height` pixels, draws `title` centred in it, returns the rest.
+pub(crate) fn draw_title<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    size: u32,
+    height: u32,
+) -> Result<DrawingArea<DB, Shift>> {
+    let (band, rest) = area.split_vertically(height);
+    if !title.is_empty() {
+        let style =
+            TextStyle::from((FONT, size).into_font())
+                .color(&BLACK)
+                .pos(text_anchor::Pos::new(
+                    text_anchor::HPos::Center,
+                    text_anchor::VPos::Center,
+                ));
+        let (w, h) = band.dim_in_pixel();
+        band.draw_text(title, &style, (w as i32 / 2, h as i32 / 2))
+            .draw_err()?;
+    }
+    Ok(rest)
+}
+
+/// Finite `(min, max)` of values padded by 5% (or ±0.5 when all equal); `(0, 1)` when empty.
+pub(crate) fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    if hi - lo < 1e-12 {
+        return (lo - 0.5, hi + 0.5);
+    }
+    let pad = 0.05 * (hi - lo);
+    (lo - pad, hi + pad)
+}

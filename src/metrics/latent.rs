@@ -1,0 +1,222 @@
+//! Latent-space diagnostics: active units (Burda et al. 2016) and the mutual information gap
+//! (MIG, Chen et al. 2018).
+
+use super::{check_len, check_matrix, MetricsError, MetricsResult};
+
+/// Burda et al.'s threshold on `Cov_x(E_q[z_u | x])` for a unit to count as active.
+pub const ACTIVE_UNIT_THRESHOLD: f64 = 0.01;
+/// Number of equal-width bins each latent is discretised into for MIG (as in Chen et al.).
+pub const MIG_BINS: usize = 20;
+
+/// Per-unit activity of a latent code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActiveUnits {
+    /// Variance over the data set of each unit's posterior mean (n − 1 denominator).
+    pub variances: Vec<f64>,
+    pub active: Vec<bool>,
+    pub count: usize,
+}
+
+/// Active units from the `n × k` matrix of posterior means `E_q[z | x]`: unit `u` is active
+/// when the variance of its mean across data points exceeds `threshold`
+/// (use [`ACTIVE_UNIT_THRESHOLD`]).
+pub fn active_units(
+    means: &[f32],
+    n: usize,
+    k: usize,
+    threshold: f64,
+) -> MetricsResult<ActiveUnits> {
+    check_matrix("latent means", means, n, k)?;
+    if n < 2 {
+        return Err(MetricsError::Invalid(
+            "active units need at least 2 data points".into(),
+        ));
+    }
+    let variances: Vec<f64> = (0..k)
+        .map(|u| {
+            let column = means.iter().skip(u).step_by(k).map(|&v| v as f64);
+            let mean = column.clone().sum::<f64>() / n as f64;
+            column.map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64
+        })
+        .collect();
+    let active: Vec<bool> = variances.iter().map(|&v| v > threshold).collect();
+    let count = active.iter().filter(|&&a| a).count();
+    Ok(ActiveUnits {
+        variances,
+        active,
+        count,
+    })
+}
+
+/// Result of [`mutual_information_gap`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mig {
+    /// Mean over factors with non-zero entropy of the normalised gap.
+    pub mig: f64,
+    /// Normalised gap per factor (NaN for a constant factor, which is left out of the mean).
+    pub per_factor: Vec<f64>,
+    /// `mutual_information[latent][factor]` in nats.
+    pub mutual_information: Vec<Vec<f64>>,
+    /// Entropy of each factor in nats.
+    pub factor_entropy: Vec<f64>,
+}
+
+/// Equal-width bin index of every value of one latent (like `np.histogram(bins)` in
+/// disentanglement_lib); a constant latent lands in a single bin.
+fn discretize(values: &[f64], bins: usize) -> Vec<usize> {
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let width = (max - min) / bins as f64;
+    values
+        .iter()
+        .map(|&v| {
+            if width > 0.0 {
+                (((v - min) / width) as usize).min(bins - 1)
+            } else {
+                0
+            }
+        })
+        .collect()
+}
+
+fn entropy(counts: &[usize], n: usize) -> f64 {
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n as f64;
+            -p * p.ln()
+        })
+        .sum()
+}
+
+/// Mutual information (nats) between two discrete variables given as small integer codes.
+fn mutual_information(a: &[usize], a_levels: usize, b: &[usize], b_levels: usize) -> f64 {
+    let n = a.len();
+    let mut joint = vec![0usize; a_levels * b_levels];
+    let mut ca = vec![0usize; a_levels];
+    let mut cb = vec![0usize; b_levels];
+    for (&x, &y) in a.iter().zip(b) {
+        joint[x * b_levels + y] += 1;
+        ca[x] += 1;
+        cb[y] += 1;
+    }
+    // I(A;B) = H(A) + H(B) - H(A,B); clamp the rounding error that can make it slightly < 0.
+    (entropy(&ca, n) + entropy(&cb, n) - entropy(&joint, n)).max(0.0)
+}
+
+/// MIG of an `n × k` latent code (`codes`, usually posterior means) against `n × f` discrete
+/// ground-truth factors (`factors`, any `u32` values).
+///
+/// Each latent is discretised into `bins` equal-width bins; for each factor the two largest
+/// mutual informations over latents are taken, their difference is divided by the factor's
+/// entropy, and the result is averaged over factors.
+pub fn mutual_information_gap(
+    codes: &[f32],
+    factors: &[u32],
+    n: usize,
+    k: usize,
+    f: usize,
+    bins: usize,
+) -> MetricsResult<Mig> {
+    check_matrix("latent codes", codes, n, k)?;
+    check_len("factors", factors.len(), n * f)?;
+    if k < 2 || f == 0 || bins < 2 || n == 0 {
+        return Err(MetricsError::Invalid(format!(
+            "MIG needs >= 2 latents, >= 1 factor, >= 2 bins, data (k {k}, f {f}, bins {bins}, n {n})"
+        )));
+    }
+    let latent_bins: Vec<Vec<usize>> = (0..k)
+        .map(|u| {
+            let column: Vec<f64> = codes.iter().skip(u).step_by(k).map(|&v| v as f64).collect();
+            discretize(&column, bins)
+        })
+        .collect();
+    // Factor values may be sparse (e.g. 0, 7, 300): re-code them as 0..levels.
+    let factor_codes: Vec<(Vec<usize>, usize)> = (0..f)
+        .map(|j| {
+            let column: Vec<u32> = factors.iter().skip(j).step_by(f).copied().collect();
+            let mut levels = column.clone();
+            levels.sort_unstable();
+            levels.dedup();
+            let codes = column
+                .iter()
+                .map(|v| {
+                    levels
+                        .binary_search(v)
+                        .expect("value comes from the column")
+                })
+                .collect();
+            (codes, levels.len())
+        })
+        .collect();
+
+    let mutual_information: Vec<Vec<f64>> = latent_bins
+        .iter()
+        .map(|z| {
+            factor_codes
+                .iter()
+                .map(|(v, levels)| mutual_information(z, bins, v, *levels))
+                .collect()
+        })
+        .collect();
+    let factor_entropy: Vec<f64> = factor_codes
+        .iter()
+        .map(|(v, levels)| {
+            let mut counts = vec![0usize; *levels];
+            v.iter().for_each(|&c| counts[c] += 1);
+            entropy(&counts, n)
+        })
+        .collect();
+
+    let per_factor: Vec<f64> = (0..f)
+        .map(|j| {
+            if factor_entropy[j] <= 0.0 {
+                return f64::NAN;
+            }
+            let mut column: Vec<f64> = mutual_information.iter().map(|row| row[j]).collect();
+            column.sort_by(|a, b| b.total_cmp(a));
+            (column[0] - column[1]) / factor_entropy[j]
+        })
+        .collect();
+    let defined: Vec<f64> = per_factor.iter().copied().filter(|v| !v.is_nan()).collect();
+    if defined.is_empty() {
+        return Err(MetricsError::Invalid(
+            "MIG: every factor is constant".into(),
+        ));
+    }
+    Ok(Mig {
+        mig: defined.iter().sum::<f64>() / defined.len() as f64,
+        per_factor,
+        mutual_information,
+        factor_entropy,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn active_units_on_constructed_means() {
+        // Unit 0 alternates ±1 (variance 4/3 over 4 rows), unit 1 is constant, unit 2 varies by
+        // ±0.05 (variance 0.00333 < 0.01).
+        let means = [
+            1.0, 3.0, 0.05, -1.0, 3.0, -0.05, 1.0, 3.0, 0.05, -1.0, 3.0, -0.05,
+        ];
+        let au = active_units(&means, 4, 3, ACTIVE_UNIT_THRESHOLD).unwrap();
+        assert_eq!(au.active, vec![true, false, false]);
+        assert_eq!(au.count, 1);
+        assert!((au.variances[0] - 4.0 / 3.0).abs() < 1e-6);
+        assert!((au.variances[2] - 0.01 / 3.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn mutual_information_of_copy_is_entropy() {
+        let a = [0, 1, 2, 3, 0, 1, 2, 3];
+        let h = (4f64).ln();
+        assert!((mutual_information(&a, 4, &a, 4) - h).abs() < 1e-12);
+        let independent = [0, 0, 0, 0, 1, 1, 1, 1];
+        assert!(mutual_information(&a, 4, &independent, 2).abs() < 1e-12);
+    }
+}
