@@ -148,7 +148,7 @@ fn seeds_aggregate_to_mean_and_sd() {
 
 #[test]
 fn pivot_latent_by_beta() {
-    let agg = aggregate_seeds(&sweep(), "seed", &["elbo"]).unwrap();
+    let agg = aggregate_seeds(&sweep(), "seed", &["elbo", "probe_acc"]).unwrap();
     let grid = pivot(&agg, "latent_dim", "beta", "elbo_mean").unwrap();
     let names: Vec<String> = grid
         .get_column_names()
