@@ -35,6 +35,8 @@ pub struct LinePanel {
     pub series: Vec<Series>,
     /// Draw the y = x diagonal (ROC chance line).
     pub diagonal: bool,
+    /// Legend in the lower-right corner instead of the upper right (e.g. ROC curves).
+    pub legend_lower_right: bool,
 }
 
 const PANEL_W: u32 = 620;
@@ -61,12 +63,21 @@ pub(crate) fn draw_line_panel<DB: DrawingBackend>(
             [p.1 - e, p.1 + e]
         })
     }));
-    let mut chart = ChartBuilder::on(area)
-        .caption(&panel.title, (FONT, PANEL_TITLE_SIZE))
+    // Point labels are written to the right of their markers: leave room for them.
+    let x_max = if panel.series.iter().any(|s| !s.point_labels.is_empty()) {
+        x_range.1 + 0.06 * (x_range.1 - x_range.0)
+    } else {
+        x_range.1
+    };
+    let mut builder = ChartBuilder::on(area);
+    if !panel.title.is_empty() {
+        builder.caption(&panel.title, (FONT, PANEL_TITLE_SIZE));
+    }
+    let mut chart = builder
         .margin(12)
         .x_label_area_size(48)
         .y_label_area_size(78)
-        .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)
+        .build_cartesian_2d(x_range.0..x_max, y_range.0..y_range.1)
         .draw_err()?;
     chart
         .configure_mesh()
@@ -74,7 +85,8 @@ pub(crate) fn draw_line_panel<DB: DrawingBackend>(
         .y_desc(&panel.y_label)
         .axis_desc_style((FONT, LABEL_SIZE))
         .label_style((FONT, TICK_SIZE))
-        .light_line_style(RGBColor(235, 235, 235))
+        .light_line_style(RGBColor(238, 238, 238))
+        .max_light_lines(2)
         .x_labels(8)
         .y_labels(8)
         .y_label_formatter(&|v| format_tick(*v))
@@ -144,7 +156,11 @@ pub(crate) fn draw_line_panel<DB: DrawingBackend>(
     if panel.series.iter().any(|s| !s.name.is_empty()) {
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(if panel.legend_lower_right {
+                SeriesLabelPosition::LowerRight
+            } else {
+                SeriesLabelPosition::UpperRight
+            })
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(180, 180, 180))
             .label_font((FONT, TICK_SIZE))
@@ -170,8 +186,11 @@ fn format_tick(v: f64) -> String {
 
 impl Figure for LineChart<'_> {
     fn size(&self) -> (u32, u32) {
-        let n = self.panels.len().max(1) as u32;
-        (PANEL_W * n + 20, PANEL_H + TITLE_SIZE + 30)
+        match self.panels.len() {
+            // A lone chart (rate-distortion, training curves, ROC) gets more room for labels.
+            0 | 1 => (900, 640),
+            n => (PANEL_W * n as u32 + 20, PANEL_H + TITLE_SIZE + 30),
+        }
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
@@ -255,6 +274,7 @@ pub fn rate_distortion(
         y_label: "distortion: reconstruction loss".into(),
         series,
         diagonal: false,
+        legend_lower_right: false,
     };
     line_panels(path, title, &[panel])
 }
@@ -293,6 +313,7 @@ pub fn metric_vs_latent(
             y_label: m.metric.clone(),
             series: vec![to_series("AE", 0, &m.ae), to_series("VAE", 1, &m.vae)],
             diagonal: false,
+            legend_lower_right: false,
         })
         .collect();
     line_panels(path, title, &panels)
@@ -343,6 +364,7 @@ pub fn training_curves(path: &Path, title: &str, runs: &[TrainingRun]) -> Result
         y_label: "loss".into(),
         series,
         diagonal: false,
+        legend_lower_right: false,
     };
     line_panels(path, title, &[panel])
 }
@@ -378,6 +400,7 @@ pub fn roc_curves(path: &Path, title: &str, curves: &[NamedRoc]) -> Result<Figur
         y_label: "true positive rate".into(),
         series,
         diagonal: true,
+        legend_lower_right: true,
     };
     line_panels(path, title, &[panel])
 }
