@@ -34,9 +34,34 @@ impl Pca {
             }
         }
         mean.iter_mut().for_each(|m| *m /= n as f64);
-        let centered = DMatrix::from_fn(n, d, |i, j| data[i * d + j] as f64 - mean[j]);
-        // d × d covariance; nalgebra's matrix product is blocked, so this is the costly part.
-        let covariance = centered.tr_mul(&centered) / (n as f64 - 1.0);
+        let centered: Vec<f64> = data
+            .chunks_exact(d)
+            .flat_map(|row| row.iter().zip(&mean).map(|(&v, m)| v as f64 - m))
+            .collect();
+        // d × d covariance XᵀX / (n − 1), the costly part: matrixmultiply's blocked dgemm.
+        let mut gram = vec![0.0f64; d * d];
+        // SAFETY: `centered` is n × d row-major (row stride d, column stride 1), read as its
+        // transpose (d × n: row stride 1, column stride d); `gram` is d × d row-major; all
+        // three buffers have exactly the sizes these strides address.
+        unsafe {
+            matrixmultiply::dgemm(
+                d,
+                n,
+                d,
+                1.0 / (n as f64 - 1.0),
+                centered.as_ptr(),
+                1,
+                d as isize,
+                centered.as_ptr(),
+                d as isize,
+                1,
+                0.0,
+                gram.as_mut_ptr(),
+                d as isize,
+                1,
+            );
+        }
+        let covariance = DMatrix::from_row_slice(d, d, &gram);
         let total_variance = covariance.trace();
         let eigen = SymmetricEigen::new(covariance);
 
