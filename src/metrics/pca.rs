@@ -1,6 +1,6 @@
 //! Principal component analysis by eigendecomposition of the sample covariance matrix.
 
-use nalgebra::{DMatrix, SymmetricEigen};
+use super::eigen::top_eigenpairs;
 
 use super::{check_matrix, MetricsError, MetricsResult};
 
@@ -61,16 +61,13 @@ impl Pca {
                 1,
             );
         }
-        let covariance = DMatrix::from_row_slice(d, d, &gram);
-        let total_variance = covariance.trace();
-        let eigen = SymmetricEigen::new(covariance);
+        let total_variance: f64 = (0..d).map(|i| gram[i * d + i]).sum();
+        let (values, vectors) = top_eigenpairs(&gram, d, k);
 
-        let mut order: Vec<usize> = (0..d).collect();
-        order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));
         let mut components = Vec::with_capacity(k * d);
         let mut explained_variance = Vec::with_capacity(k);
-        for &idx in order.iter().take(k) {
-            let column = eigen.eigenvectors.column(idx);
+        for (c, &value) in values.iter().enumerate() {
+            let column = &vectors[c * d..(c + 1) * d];
             let pivot = column
                 .iter()
                 .copied()
@@ -79,7 +76,7 @@ impl Pca {
             let sign = if pivot < 0.0 { -1.0 } else { 1.0 };
             components.extend(column.iter().map(|v| v * sign));
             // Tiny negative eigenvalues are rounding noise of a rank-deficient covariance.
-            explained_variance.push(eigen.eigenvalues[idx].max(0.0));
+            explained_variance.push(value.max(0.0));
         }
         let explained_variance_ratio = explained_variance
             .iter()
