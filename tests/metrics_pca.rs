@@ -24,23 +24,40 @@ const K: usize = 3;
 
 /// `N × D` data = offset + scores (N × K) · loadings (K × D); returns (data, loadings as D × K).
 fn rank_k_data() -> (Vec<f32>, Vec<f64>) {
+    rank_k_data_with(N, D)
+}
+
+fn rank_k_data_with(n: usize, d: usize) -> (Vec<f32>, Vec<f64>) {
     let mut rng = Normals(7);
-    let loadings: Vec<f64> = (0..K * D).map(|_| rng.next()).collect();
-    let offset: Vec<f64> = (0..D).map(|j| j as f64 * 0.5).collect();
-    let mut data = Vec::with_capacity(N * D);
-    for _ in 0..N {
+    let loadings: Vec<f64> = (0..K * d).map(|_| rng.next()).collect();
+    let offset: Vec<f64> = (0..d).map(|j| j as f64 * 0.5).collect();
+    let mut data = Vec::with_capacity(n * d);
+    for _ in 0..n {
         // Different scales per latent direction so the eigenvalues are distinct.
         let scores = [3.0 * rng.next(), 2.0 * rng.next(), rng.next()];
-        for j in 0..D {
-            let v: f64 = (0..K).map(|c| scores[c] * loadings[c * D + j]).sum::<f64>() + offset[j];
+        for j in 0..d {
+            let v: f64 = (0..K).map(|c| scores[c] * loadings[c * d + j]).sum::<f64>() + offset[j];
             data.push(v as f32);
         }
     }
-    let basis = (0..D)
+    let basis = (0..d)
         .flat_map(|j| (0..K).map(move |c| (j, c)))
-        .map(|(j, c)| loadings[c * D + j])
+        .map(|(j, c)| loadings[c * d + j])
         .collect();
     (data, basis)
+}
+
+#[test]
+fn high_dimensional_rank_k_uses_the_same_answer() {
+    // d = 300 takes the subspace-iteration path of the eigen-solver.
+    let (n, d) = (400, 300);
+    let (data, generating_basis) = rank_k_data_with(n, d);
+    let pca = Pca::fit(&data, n, d, K).unwrap();
+    let mse = pca.reconstruction_mse(&data, n, K).unwrap();
+    assert!(mse < 1e-9, "mse {mse}");
+    let angles = principal_angles_deg(&pca.basis(K).unwrap(), &generating_basis, d, K, K).unwrap();
+    assert!(angles.iter().all(|a| a.abs() < 1e-3), "{angles:?}");
+    assert!(pca.explained_variance.windows(2).all(|w| w[0] >= w[1]));
 }
 
 #[test]

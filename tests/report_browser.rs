@@ -103,7 +103,13 @@ fn report_renders_in_chromium() {
         if required("chromium") {
             panic!("chromium is required (PIPELINE_TEST_REQUIRE) but not on PATH");
         }
-        println!("SKIPPED report_renders_in_chromium: chromium not found on PATH");
+        // Written to the stderr handle directly: libtest captures println!/eprintln! of passing
+        // tests, and a skip must stay visible.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED report_renders_in_chromium: chromium not found on PATH"
+        );
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -79,6 +79,10 @@ fn csv_and_parquet_round_trip() {
     let df = rows_to_dataframe(&rows, &["model", "latent_dim", "beta", "seed"]).unwrap();
     write_csv(&df, &dir.path().join("t/compare.csv")).unwrap();
     write_parquet(&df, &dir.path().join("t/compare.parquet")).unwrap();
+    write_markdown(&df, &dir.path().join("t/compare.md")).unwrap();
+    let md = std::fs::read_to_string(dir.path().join("t/compare.md")).unwrap();
+    assert_eq!(md.lines().count(), 2 + rows.len());
+    assert!(md.starts_with("| model | latent_dim | beta | seed | elbo | probe_acc |\n|---|---:|---:|---:|---:|---:|\n"), "{md}");
     let from_parquet = read_parquet(&dir.path().join("t/compare.parquet")).unwrap();
     assert!(from_parquet.equals_missing(&df));
     let from_csv = read_csv(&dir.path().join("t/compare.csv")).unwrap();
@@ -148,7 +152,7 @@ fn seeds_aggregate_to_mean_and_sd() {
 
 #[test]
 fn pivot_latent_by_beta() {
-    let agg = aggregate_seeds(&sweep(), "seed", &["elbo"]).unwrap();
+    let agg = aggregate_seeds(&sweep(), "seed", &["elbo", "probe_acc"]).unwrap();
     let grid = pivot(&agg, "latent_dim", "beta", "elbo_mean").unwrap();
     let names: Vec<String> = grid
         .get_column_names()

@@ -94,7 +94,8 @@ impl Figure for Histograms<'_> {
             .y_desc("density")
             .axis_desc_style((FONT, LABEL_SIZE))
             .label_style((FONT, TICK_SIZE))
-            .light_line_style(RGBColor(235, 235, 235))
+            .light_line_style(RGBColor(238, 238, 238))
+            .max_light_lines(2)
             .draw()
             .draw_err()?;
         for (g, (group, density)) in self.groups.iter().zip(&densities).enumerate() {

@@ -1,5 +1,5 @@
-//! Line charts: a generic multi-panel chart plus the report's specific views (rate–distortion,
-//! metric vs latent size, training curves, ROC curves).
+//! Generic line charts: panels of named series with optional markers, point labels, error
+//! bars, dashed lines and a chance diagonal.
 
 use std::path::Path;
 
@@ -11,7 +11,6 @@ use super::{
     draw_title, padded_range, palette, save, DrawResult, Figure, FigureFiles, FONT, LABEL_SIZE,
     PANEL_TITLE_SIZE, TICK_SIZE, TITLE_SIZE,
 };
-use crate::metrics::RocCurve;
 
 /// One named curve. `point_labels` (empty or one per point) are written next to the markers;
 /// `errors` (empty or one per point) draw ± vertical error bars; `dashed` draws a dashed line.
@@ -35,6 +34,8 @@ pub struct LinePanel {
     pub series: Vec<Series>,
     /// Draw the y = x diagonal (ROC chance line).
     pub diagonal: bool,
+    /// Legend in the lower-right corner instead of the upper right (e.g. ROC curves).
+    pub legend_lower_right: bool,
 }
 
 const PANEL_W: u32 = 620;
@@ -61,12 +62,21 @@ pub(crate) fn draw_line_panel<DB: DrawingBackend>(
             [p.1 - e, p.1 + e]
         })
     }));
-    let mut chart = ChartBuilder::on(area)
-        .caption(&panel.title, (FONT, PANEL_TITLE_SIZE))
+    // Point labels are written to the right of their markers: leave room for them.
+    let x_max = if panel.series.iter().any(|s| !s.point_labels.is_empty()) {
+        x_range.1 + 0.06 * (x_range.1 - x_range.0)
+    } else {
+        x_range.1
+    };
+    let mut builder = ChartBuilder::on(area);
+    if !panel.title.is_empty() {
+        builder.caption(&panel.title, (FONT, PANEL_TITLE_SIZE));
+    }
+    let mut chart = builder
         .margin(12)
         .x_label_area_size(48)
         .y_label_area_size(78)
-        .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)
+        .build_cartesian_2d(x_range.0..x_max, y_range.0..y_range.1)
         .draw_err()?;
     chart
         .configure_mesh()
@@ -74,7 +84,8 @@ pub(crate) fn draw_line_panel<DB: DrawingBackend>(
         .y_desc(&panel.y_label)
         .axis_desc_style((FONT, LABEL_SIZE))
         .label_style((FONT, TICK_SIZE))
-        .light_line_style(RGBColor(235, 235, 235))
+        .light_line_style(RGBColor(238, 238, 238))
+        .max_light_lines(2)
         .x_labels(8)
         .y_labels(8)
         .y_label_formatter(&|v| format_tick(*v))
@@ -144,7 +155,11 @@ pub(crate) fn draw_line_panel<DB: DrawingBackend>(
     if panel.series.iter().any(|s| !s.name.is_empty()) {
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(if panel.legend_lower_right {
+                SeriesLabelPosition::LowerRight
+            } else {
+                SeriesLabelPosition::UpperRight
+            })
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(180, 180, 180))
             .label_font((FONT, TICK_SIZE))
@@ -170,8 +185,11 @@ fn format_tick(v: f64) -> String {
 
 impl Figure for LineChart<'_> {
     fn size(&self) -> (u32, u32) {
-        let n = self.panels.len().max(1) as u32;
-        (PANEL_W * n + 20, PANEL_H + TITLE_SIZE + 30)
+        match self.panels.len() {
+            // A lone chart (rate-distortion, training curves, ROC) gets more room for labels.
+            0 | 1 => (900, 640),
+            n => (PANEL_W * n as u32 + 20, PANEL_H + TITLE_SIZE + 30),
+        }
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
@@ -209,175 +227,4 @@ fn check_series(panels: &[LinePanel]) -> Result<()> {
 pub fn line_panels(path: &Path, title: &str, panels: &[LinePanel]) -> Result<FigureFiles> {
     check_series(panels)?;
     save(&LineChart { title, panels }, path)
-}
-
-/// One β-VAE run's point on the rate–distortion plane.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RatePoint {
-    pub beta: f64,
-    /// KL(q(z|x) ‖ p(z)) in nats.
-    pub rate: f64,
-    /// Reconstruction term (negative log-likelihood or MSE).
-    pub distortion: f64,
-}
-
-/// All β values of one latent size.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RateDistortionCurve {
-    pub latent_dim: usize,
-    pub points: Vec<RatePoint>,
-}
-
-/// Rate (KL) vs distortion across β, one curve per latent size, points labelled `β=…`.
-pub fn rate_distortion(
-    path: &Path,
-    title: &str,
-    curves: &[RateDistortionCurve],
-) -> Result<FigureFiles> {
-    let series = curves
-        .iter()
-        .enumerate()
-        .map(|(i, curve)| {
-            let mut points = curve.points.clone();
-            points.sort_by(|a, b| a.rate.total_cmp(&b.rate));
-            Series {
-                name: format!("latent {}", curve.latent_dim),
-                points: points.iter().map(|p| (p.rate, p.distortion)).collect(),
-                point_labels: points.iter().map(|p| format!("β={}", p.beta)).collect(),
-                color: i,
-                ..Series::default()
-            }
-        })
-        .collect();
-    let panel = LinePanel {
-        title: String::new(),
-        x_label: "rate: KL(q(z|x) ‖ p(z)) [nats]".into(),
-        y_label: "distortion: reconstruction loss".into(),
-        series,
-        diagonal: false,
-    };
-    line_panels(path, title, &[panel])
-}
-
-/// One metric against latent size for AE and VAE: `(latent_dim, mean, sd)` triples
-/// (`sd` 0 when there is a single seed).
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetricVsLatent {
-    pub metric: String,
-    pub ae: Vec<(usize, f64, f64)>,
-    pub vae: Vec<(usize, f64, f64)>,
-}
-
-/// One panel per metric (reconstruction, ELBO, probe accuracy …), AE vs VAE curves with ± sd bars.
-pub fn metric_vs_latent(
-    path: &Path,
-    title: &str,
-    metrics: &[MetricVsLatent],
-) -> Result<FigureFiles> {
-    let to_series = |name: &str, color: usize, values: &[(usize, f64, f64)]| {
-        let mut values = values.to_vec();
-        values.sort_by_key(|v| v.0);
-        Series {
-            name: name.to_string(),
-            points: values.iter().map(|v| (v.0 as f64, v.1)).collect(),
-            errors: values.iter().map(|v| v.2).collect(),
-            color,
-            ..Series::default()
-        }
-    };
-    let panels: Vec<LinePanel> = metrics
-        .iter()
-        .map(|m| LinePanel {
-            title: m.metric.clone(),
-            x_label: "latent size".into(),
-            y_label: m.metric.clone(),
-            series: vec![to_series("AE", 0, &m.ae), to_series("VAE", 1, &m.vae)],
-            diagonal: false,
-        })
-        .collect();
-    line_panels(path, title, &panels)
-}
-
-/// Per-epoch losses of one run.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TrainingRun {
-    pub name: String,
-    pub train_loss: Vec<f64>,
-    pub val_loss: Vec<f64>,
-}
-
-/// Training curves: one colour per run, solid = train, dashed = validation; epochs from 1.
-pub fn training_curves(path: &Path, title: &str, runs: &[TrainingRun]) -> Result<FigureFiles> {
-    let epochs = |losses: &[f64]| {
-        losses
-            .iter()
-            .enumerate()
-            .map(|(i, &l)| ((i + 1) as f64, l))
-            .collect()
-    };
-    let series = runs
-        .iter()
-        .enumerate()
-        .flat_map(|(i, run)| {
-            [
-                Series {
-                    name: format!("{} train", run.name),
-                    points: epochs(&run.train_loss),
-                    color: i,
-                    ..Series::default()
-                },
-                Series {
-                    name: format!("{} val", run.name),
-                    points: epochs(&run.val_loss),
-                    color: i,
-                    dashed: true,
-                    ..Series::default()
-                },
-            ]
-        })
-        .filter(|s| !s.points.is_empty())
-        .collect();
-    let panel = LinePanel {
-        title: String::new(),
-        x_label: "epoch".into(),
-        y_label: "loss".into(),
-        series,
-        diagonal: false,
-    };
-    line_panels(path, title, &[panel])
-}
-
-/// A ROC curve with the name shown in the legend (the AUROC is appended there).
-#[derive(Debug, Clone, PartialEq)]
-pub struct NamedRoc {
-    pub name: String,
-    pub curve: RocCurve,
-}
-
-/// ROC curves with a chance diagonal; legend entries read `name (AUROC 0.912)`.
-pub fn roc_curves(path: &Path, title: &str, curves: &[NamedRoc]) -> Result<FigureFiles> {
-    let series = curves
-        .iter()
-        .enumerate()
-        .map(|(i, roc)| Series {
-            name: format!("{} (AUROC {:.3})", roc.name, roc.curve.area()),
-            points: roc
-                .curve
-                .false_positive_rate
-                .iter()
-                .copied()
-                .zip(roc.curve.true_positive_rate.iter().copied())
-                .collect(),
-            color: i,
-            ..Series::default()
-        })
-        .collect();
-    let panel = LinePanel {
-        title: String::new(),
-        x_label: "false positive rate".into(),
-        y_label: "true positive rate".into(),
-        series,
-        diagonal: true,
-    };
-    line_panels(path, title, &[panel])
 }

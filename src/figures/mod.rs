@@ -5,20 +5,22 @@
 //! function takes plain data and an output path; the extension of that path is replaced by
 //! `.png` and `.svg`.
 
+mod charts;
 mod grid;
 mod histogram;
 mod lines;
 mod pca_plots;
 mod scatter;
 
+pub use charts::{
+    metric_vs_latent, rate_distortion, roc_curves, training_curves, MetricVsLatent, NamedRoc,
+    RateDistortionCurve, RatePoint, TrainingRun,
+};
 pub use grid::{
     image_grid, image_panels, inverse_normal_cdf, manifold_grid, manifold_panel, GridPanel, GridRow,
 };
 pub use histogram::{anomaly_histogram, score_histogram, HistogramGroup};
-pub use lines::{
-    line_panels, metric_vs_latent, rate_distortion, roc_curves, training_curves, LinePanel,
-    MetricVsLatent, NamedRoc, RateDistortionCurve, RatePoint, Series, TrainingRun,
-};
+pub use lines::{line_panels, LinePanel, Series};
 pub use pca_plots::linear_ae_vs_pca;
 pub use scatter::{latent_scatter, ScatterPanel};
 

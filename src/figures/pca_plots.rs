@@ -38,7 +38,8 @@ fn draw_angles<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, angles: &[f64]
         .y_desc("angle [degrees]")
         .axis_desc_style((FONT, LABEL_SIZE))
         .label_style((FONT, TICK_SIZE))
-        .light_line_style(RGBColor(235, 235, 235))
+        .light_line_style(RGBColor(238, 238, 238))
+        .max_light_lines(2)
         .x_labels(angles.len().min(20))
         .x_label_formatter(&|v| format!("{}", v.round() as i64))
         .draw()
@@ -103,6 +104,7 @@ pub fn linear_ae_vs_pca(
             series("linear AE", 3, true, linear_ae_mse),
         ],
         diagonal: false,
+        legend_lower_right: false,
     };
     save(
         &LinearAeVsPca {

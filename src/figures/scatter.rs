@@ -48,7 +48,8 @@ fn draw_panel<DB: DrawingBackend>(
         .y_desc("z₂")
         .axis_desc_style((FONT, LABEL_SIZE))
         .label_style((FONT, TICK_SIZE))
-        .light_line_style(RGBColor(235, 235, 235))
+        .light_line_style(RGBColor(238, 238, 238))
+        .max_light_lines(2)
         .draw()
         .draw_err()?;
     // Small translucent dots: thousands of test points overlap, and density should show.

@@ -8,6 +8,7 @@
 
 pub mod auroc;
 pub mod classify;
+mod eigen;
 pub mod latent;
 pub mod pca;
 pub mod stats;

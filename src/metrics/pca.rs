@@ -1,6 +1,6 @@
 //! Principal component analysis by eigendecomposition of the sample covariance matrix.
 
-use nalgebra::{DMatrix, SymmetricEigen};
+use super::eigen::top_eigenpairs;
 
 use super::{check_matrix, MetricsError, MetricsResult};
 
@@ -34,18 +34,40 @@ impl Pca {
             }
         }
         mean.iter_mut().for_each(|m| *m /= n as f64);
-        let centered = DMatrix::from_fn(n, d, |i, j| data[i * d + j] as f64 - mean[j]);
-        // d × d covariance; nalgebra's matrix product is blocked, so this is the costly part.
-        let covariance = centered.tr_mul(&centered) / (n as f64 - 1.0);
-        let total_variance = covariance.trace();
-        let eigen = SymmetricEigen::new(covariance);
+        let centered: Vec<f64> = data
+            .chunks_exact(d)
+            .flat_map(|row| row.iter().zip(&mean).map(|(&v, m)| v as f64 - m))
+            .collect();
+        // d × d covariance XᵀX / (n − 1), the costly part: matrixmultiply's blocked dgemm.
+        let mut gram = vec![0.0f64; d * d];
+        // SAFETY: `centered` is n × d row-major (row stride d, column stride 1), read as its
+        // transpose (d × n: row stride 1, column stride d); `gram` is d × d row-major; all
+        // three buffers have exactly the sizes these strides address.
+        unsafe {
+            matrixmultiply::dgemm(
+                d,
+                n,
+                d,
+                1.0 / (n as f64 - 1.0),
+                centered.as_ptr(),
+                1,
+                d as isize,
+                centered.as_ptr(),
+                d as isize,
+                1,
+                0.0,
+                gram.as_mut_ptr(),
+                d as isize,
+                1,
+            );
+        }
+        let total_variance: f64 = (0..d).map(|i| gram[i * d + i]).sum();
+        let (values, vectors) = top_eigenpairs(&gram, d, k);
 
-        let mut order: Vec<usize> = (0..d).collect();
-        order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));
         let mut components = Vec::with_capacity(k * d);
         let mut explained_variance = Vec::with_capacity(k);
-        for &idx in order.iter().take(k) {
-            let column = eigen.eigenvectors.column(idx);
+        for (c, &value) in values.iter().enumerate() {
+            let column = &vectors[c * d..(c + 1) * d];
             let pivot = column
                 .iter()
                 .copied()
@@ -54,7 +76,7 @@ impl Pca {
             let sign = if pivot < 0.0 { -1.0 } else { 1.0 };
             components.extend(column.iter().map(|v| v * sign));
             // Tiny negative eigenvalues are rounding noise of a rank-deficient covariance.
-            explained_variance.push(eigen.eigenvalues[idx].max(0.0));
+            explained_variance.push(value.max(0.0));
         }
         let explained_variance_ratio = explained_variance
             .iter()

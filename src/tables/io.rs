@@ -51,3 +51,11 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame> {
         .finish()
         .with_context(|| format!("reading {}", path.display()))
 }
+
+/// Writes `df` as a Markdown table (see [`to_markdown`](super::to_markdown)).
+pub fn write_markdown(df: &DataFrame, path: &Path) -> Result<()> {
+    let text = super::to_markdown(df)?;
+    let mut file = create(path)?;
+    std::io::Write::write_all(&mut file, text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
+}

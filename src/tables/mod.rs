@@ -8,7 +8,7 @@ mod io;
 
 pub use aggregate::{aggregate_seeds, pivot};
 pub use format::{escape_html, format_number, to_html, to_markdown, with_mean_sd};
-pub use io::{read_csv, read_parquet, write_csv, write_parquet};
+pub use io::{read_csv, read_parquet, write_csv, write_markdown, write_parquet};
 
 use std::collections::BTreeMap;
 
