@@ -384,20 +384,3 @@ fn determinism_holds_when_matrix_products_run_on_two_threads() {
         .zip(&b.final_params)
         .all(|(x, y)| x.to_bits() == y.to_bits()));
 }
-
-#[test]
-fn kl_warmup_ramps_linearly_to_beta() {
-    let m = ModelConfig {
-        beta: 4.0,
-        kl_warmup_epochs: 4,
-        ..model(Variant::Vae)
-    };
-    let w: Vec<f32> = (0..6).map(|e| m.kl_weight(e)).collect();
-    assert_eq!(w, [1.0, 2.0, 3.0, 4.0, 4.0, 4.0]);
-    let none = ModelConfig {
-        beta: 4.0,
-        kl_warmup_epochs: 0,
-        ..m
-    };
-    assert_eq!(none.kl_weight(0), 4.0);
-}
