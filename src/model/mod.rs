@@ -14,6 +14,7 @@ pub mod metrics_csv;
 pub mod network;
 pub mod objective;
 pub mod rng;
+pub mod threads;
 pub mod train;
 pub mod trained;
 

@@ -144,15 +144,7 @@ pub fn train(
         path: checkpoint_dir.to_path_buf(),
         source,
     })?;
-    let threads = cfg
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| {
-            ModelError::Config(format!("failed to start {threads} worker threads: {e}"))
-        })?;
+    let (pool, threads) = super::threads::training_pool(cfg.threads)?;
     pool.install(|| train_in_pool(model, cfg, data, checkpoint_dir, observer, threads))
 }
 
