@@ -1,6 +1,12 @@
 //! Training engine for the AE / VAE / β-VAE / denoising / sparse / linear autoencoder family:
 //! a hand-written CPU fast path on flat f32 buffers, a dfdx autodiff path (reference and CUDA),
 //! safetensors checkpoints, resumable training and the evaluation-side model API.
+//!
+//! Conventions: weights are stored row-major `[fan_in, fan_out]` (`y = x W + b`, the transpose
+//! of PyTorch's layout) under `encoder.{i}.weight|bias` / `decoder.{i}.weight|bias`; a VAE's
+//! last encoder layer emits `[μ | log σ²]`. Losses are summed over pixels and averaged over the
+//! batch. Randomness is keyed by (seed, purpose, epoch, batch), so a run is reproducible bit for
+//! bit for a given seed on a given machine, whatever the thread count.
 pub mod adam;
 pub mod autodiff;
 pub mod bench;

@@ -327,8 +327,9 @@ impl Batcher {
         }
     }
 
-    /// `training` enables binarization and input noise; evaluation batches use the clean data
-    /// and a fixed noise stream (epoch key `u64::MAX`).
+    /// `training` enables input noise and a fresh binarization per epoch; evaluation batches
+    /// are clean, binarized (if at all) the same way every epoch, and use a fixed
+    /// reparameterisation stream (epoch key `u64::MAX`), so validation curves are comparable.
     fn fill(&mut self, data: &[f32], rows: &[usize], epoch: u64, batch: u64, training: bool) {
         let d = self.dim;
         for (i, &r) in rows.iter().enumerate() {
@@ -340,7 +341,7 @@ impl Batcher {
         } else {
             (Stream::Validation, Stream::Validation)
         };
-        if training && self.binarize {
+        if self.binarize {
             let mut rng = Rng::stream(self.seed, Stream::Binarize, epoch, batch);
             for v in &mut self.target[..used] {
                 *v = if rng.uniform() < *v { 1.0 } else { 0.0 };
