@@ -120,3 +120,31 @@ fn data_of_the_wrong_width_is_refused() {
     .unwrap_err();
     assert!(matches!(err, ModelError::Data(_)), "{err}");
 }
+
+/// Progress UIs often hold `Rc`/`RefCell`; the loop calls the observer on the caller's thread,
+/// so it does not have to be `Send` (this test would not compile otherwise).
+struct RcObserver(std::rc::Rc<std::cell::RefCell<Vec<usize>>>);
+
+impl pipeline::model::TrainObserver for RcObserver {
+    fn epoch_done(&mut self, m: &pipeline::model::EpochMetrics) {
+        self.0.borrow_mut().push(m.epoch);
+    }
+}
+
+#[test]
+fn observer_runs_on_the_calling_thread_and_sees_every_epoch() {
+    let (m, data) = tiny();
+    let dir = tempfile::tempdir().unwrap();
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let cfg = TrainConfig {
+        epochs: 3,
+        ..cfg(DeviceChoice::Cpu)
+    };
+    let td = TrainData {
+        train: &data,
+        val: None,
+        dim: 4,
+    };
+    train(&m, &cfg, &td, dir.path(), &mut RcObserver(seen.clone())).unwrap();
+    assert_eq!(*seen.borrow(), [0, 1, 2]);
+}
