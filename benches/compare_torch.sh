@@ -10,6 +10,7 @@ threads=${*:-"1 2"}
 root=$(cd "$(dirname "$0")/.." && pwd)
 torch_bench=${TORCH_BENCH:-$root/../shared/bench/torch_vae_bench.py}
 [ -f "$torch_bench" ] || torch_bench=/work/shared/bench/torch_vae_bench.py
+cd "$root"
 cargo build --release --example bench_train -q
 bin=${CARGO_TARGET_DIR:-$root/target}/release/examples/bench_train
 for t in $threads; do

@@ -44,11 +44,8 @@ fn parse_args() -> Result<Args> {
 
 fn main() -> Result<()> {
     let a = parse_args()?;
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = a.threads {
-        pool = pool.num_threads(t);
-    }
-    let pool = pool.build().context("failed to start the thread pool")?;
+    // The same pool `train` uses (subnormals flushed), so the benchmark times the real thing.
+    let (pool, _) = pipeline::model::threads::training_pool(a.threads)?;
     let report = pool.install(|| bench_train(a.hidden, a.latent, a.batch, a.steps));
     println!("{report}");
     Ok(())

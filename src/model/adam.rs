@@ -53,6 +53,7 @@ impl<T: Real> Adam<T> {
         let (one_b1, one_b2) = (T::from_f64(1.0 - c.beta1), T::from_f64(1.0 - c.beta2));
         let (eps, wd) = (T::from_f64(c.eps), T::from_f64(c.weight_decay));
         let decay = c.weight_decay != 0.0;
+        let (zero, tiny_grad, tiny_moment) = (T::zero(), T::from_f64(1e-17), T::from_f64(1e-30));
         params
             .par_chunks_mut(CHUNK)
             .zip(grads.par_chunks(CHUNK))
@@ -67,8 +68,19 @@ impl<T: Real> Adam<T> {
                 // Iterator zips (no indexing) so the loop vectorises without bounds checks.
                 for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
                     let grad = if decay { g + wd * *p } else { g };
-                    *m = b1 * *m + one_b1 * grad;
-                    *v = b2 * *v + one_b2 * grad * grad;
+                    // Flush values whose products would be subnormal: weights of almost-always
+                    // blank pixels get ~1e-20 gradients, and subnormal arithmetic is ~100×
+                    // slower (it made Adam 14% of a Fashion-MNIST step). Their effect on the
+                    // update is below f32 resolution anyway.
+                    let grad_sq = if grad.abs() < tiny_grad {
+                        zero
+                    } else {
+                        grad * grad
+                    };
+                    let m_old = if m.abs() < tiny_moment { zero } else { *m };
+                    let v_old = if *v < tiny_moment { zero } else { *v };
+                    *m = b1 * m_old + one_b1 * grad;
+                    *v = b2 * v_old + one_b2 * grad_sq;
                     let denom = v.sqrt() * inv_sqrt_bias2 + eps;
                     *p -= step_size * *m / denom;
                 }

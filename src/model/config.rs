@@ -213,3 +213,54 @@ impl TrainConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kl_warmup_ramps_linearly_to_beta() {
+        let m = ModelConfig {
+            beta: 4.0,
+            kl_warmup_epochs: 4,
+            ..ModelConfig::reference_vae(8, 2)
+        };
+        let w: Vec<f32> = (0..6).map(|e| m.kl_weight(e)).collect();
+        assert_eq!(w, [1.0, 2.0, 3.0, 4.0, 4.0, 4.0]);
+        let none = ModelConfig {
+            kl_warmup_epochs: 0,
+            ..m
+        };
+        assert_eq!(none.kl_weight(0), 4.0);
+    }
+
+    #[test]
+    fn config_round_trips_through_toml_with_kebab_case_names() {
+        let text = r#"
+            variant = "denoising-ae"
+            input_dim = 784
+            latent_dim = 2
+            hidden = [256, 64]
+            activation = "leaky-relu"
+            likelihood = "gaussian"
+            noise = { kind = "masking", p = 0.25 }
+        "#;
+        let m: ModelConfig = toml::from_str(text).unwrap();
+        assert_eq!(m.variant, Variant::DenoisingAe);
+        assert_eq!(m.noise, Some(Noise::Masking { p: 0.25 }));
+        assert_eq!(m.beta, 1.0);
+        m.validate().unwrap();
+        let back: ModelConfig = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+        assert_eq!(back, m);
+    }
+
+    #[test]
+    fn invalid_configs_are_rejected_with_the_field_named() {
+        let mut m = ModelConfig::reference_vae(8, 2);
+        m.variant = Variant::LinearAe;
+        assert!(m.validate().unwrap_err().to_string().contains("hidden"));
+        m.variant = Variant::DenoisingAe;
+        m.hidden.clear();
+        assert!(m.validate().unwrap_err().to_string().contains("noise"));
+    }
+}

@@ -32,8 +32,10 @@ impl Engine {
     }
 
     /// Loss sums of `batch`; writes gradients of the batch-mean objective when `grads` is given.
+    /// CPU work runs on `pool`; the CUDA device handle is not `Send`, so it stays on this thread.
     pub fn loss_and_grad(
         &mut self,
+        pool: &rayon::ThreadPool,
         arch: &Architecture,
         params: &[f32],
         grads: Option<&mut [f32]>,
@@ -41,9 +43,14 @@ impl Engine {
         weights: TermWeights,
     ) -> Result<LossSums, ModelError> {
         match self {
-            Engine::Cpu { ws, threads } => Ok(loss_and_grad(
-                arch, params, grads, ws, batch, weights, *threads,
-            )),
+            Engine::Cpu { ws, threads } => {
+                let threads = *threads;
+                Ok(
+                    pool.install(|| {
+                        loss_and_grad(arch, params, grads, ws, batch, weights, threads)
+                    }),
+                )
+            }
             #[cfg(feature = "cuda")]
             Engine::Cuda(dev) => {
                 let (sums, g) = super::autodiff::loss_and_grad(dev, arch, params, batch, weights);

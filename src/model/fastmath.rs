@@ -22,7 +22,7 @@ pub fn exp_nonpositive(x: f32) -> f32 {
     let p = p * r + 8.333_452e-3;
     let p = p * r + 4.166_579_6e-2;
     let p = p * r + 1.666_666_5e-1;
-    let p = p * r + 5.000_000_1e-1;
+    let p = p * r + 0.5;
     let y = p * r2 + r + 1.0;
     // 2^n built from the exponent bits; n ∈ [−126, 0] here so it stays normal.
     let n_int = (shifted.to_bits() as i32).wrapping_sub(ROUND_MAGIC.to_bits() as i32);
@@ -49,7 +49,7 @@ pub fn ln_1p_unit(e: f32, inv: f32) -> f32 {
     let p = p * x - 1.666_805_8e-1;
     let p = p * x + 2.000_071_4e-1;
     let p = p * x - 2.499_999_4e-1;
-    let p = p * x + 3.333_333_1e-1;
+    let p = p * x + 3.333_333e-1;
     let y = p * x * z + k * LN2_LO - 0.5 * z;
     let ln_u = x + y + k * LN2_HI;
     ln_u + (e - (u - 1.0)) * inv

@@ -1,6 +1,12 @@
 //! Training engine for the AE / VAE / β-VAE / denoising / sparse / linear autoencoder family:
 //! a hand-written CPU fast path on flat f32 buffers, a dfdx autodiff path (reference and CUDA),
 //! safetensors checkpoints, resumable training and the evaluation-side model API.
+//!
+//! Conventions: weights are stored row-major `[fan_in, fan_out]` (`y = x W + b`, the transpose
+//! of PyTorch's layout) under `encoder.{i}.weight|bias` / `decoder.{i}.weight|bias`; a VAE's
+//! last encoder layer emits `[μ | log σ²]`. Losses are summed over pixels and averaged over the
+//! batch. Randomness is keyed by (seed, purpose, epoch, batch), so a run is reproducible bit for
+//! bit for a given seed on a given machine, whatever the thread count.
 pub mod adam;
 pub mod autodiff;
 pub mod bench;
@@ -14,6 +20,7 @@ pub mod metrics_csv;
 pub mod network;
 pub mod objective;
 pub mod rng;
+pub mod threads;
 pub mod train;
 pub mod trained;
 
@@ -22,7 +29,7 @@ use std::path::PathBuf;
 pub use bench::{bench_train, BenchReport};
 pub use config::{Activation, DeviceChoice, Likelihood, ModelConfig, Noise, TrainConfig, Variant};
 pub use train::{train, EpochMetrics, Silent, TrainData, TrainObserver, TrainSummary};
-pub use trained::{load_checkpoint, TrainedModel};
+pub use trained::{load_checkpoint, PerExample, TrainedModel};
 
 /// Everything that can go wrong while training or loading a model.
 #[derive(Debug, thiserror::Error)]

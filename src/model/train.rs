@@ -34,9 +34,9 @@ pub struct EpochMetrics {
     pub seconds: f64,
 }
 
-/// Hooks for progress display and cancellation (Ctrl-C). `Send` because training runs on a
-/// worker of its own thread pool.
-pub trait TrainObserver: Send {
+/// Hooks for progress display and cancellation (Ctrl-C); called on the thread that called
+/// [`train`].
+pub trait TrainObserver {
     fn epoch_done(&mut self, m: &EpochMetrics);
     fn batch_progress(&mut self, _epoch: usize, _batch: usize, _batches: usize) {}
     fn cancelled(&self) -> bool {
@@ -144,24 +144,19 @@ pub fn train(
         path: checkpoint_dir.to_path_buf(),
         source,
     })?;
-    let threads = cfg
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| {
-            ModelError::Config(format!("failed to start {threads} worker threads: {e}"))
-        })?;
-    pool.install(|| train_in_pool(model, cfg, data, checkpoint_dir, observer, threads))
+    let (pool, threads) = super::threads::training_pool(cfg.threads)?;
+    run_epochs(model, cfg, data, checkpoint_dir, observer, &pool, threads)
 }
 
-fn train_in_pool(
+/// The epoch loop. It runs on the caller's thread (so the observer need not be `Send`) and
+/// hands each step's number crunching to `pool`.
+fn run_epochs(
     model: &ModelConfig,
     cfg: &TrainConfig,
     data: &TrainData,
     dir: &Path,
     observer: &mut dyn TrainObserver,
+    pool: &rayon::ThreadPool,
     threads: usize,
 ) -> Result<TrainSummary, ModelError> {
     let arch = Architecture::new(model)?;
@@ -202,9 +197,10 @@ fn train_in_pool(
             }
             batcher.fill(data.train, rows, epoch as u64, b as u64, true);
             let batch = batcher.batch(rows.len());
-            let s = engine.loss_and_grad(&arch, &params, Some(&mut grads), &batch, weights)?;
+            let s =
+                engine.loss_and_grad(pool, &arch, &params, Some(&mut grads), &batch, weights)?;
             check_finite(&s, weights, rows.len(), epoch, b)?;
-            adam.update(&mut params, &grads);
+            pool.install(|| adam.update(&mut params, &grads));
             sums.recon += s.recon;
             sums.kl += s.kl;
             sums.l1 += s.l1;
@@ -213,6 +209,7 @@ fn train_in_pool(
         let val_loss = match data.val {
             Some(val) => Some(evaluate(
                 &mut engine,
+                pool,
                 &arch,
                 &params,
                 &mut batcher,
@@ -284,6 +281,7 @@ fn check_finite(
 /// validation curve only moves when the model does.
 fn evaluate(
     engine: &mut Engine,
+    pool: &rayon::ThreadPool,
     arch: &Architecture,
     params: &[f32],
     batcher: &mut Batcher,
@@ -298,7 +296,7 @@ fn evaluate(
         batcher.fill(data, chunk, u64::MAX, b as u64, false);
         let batch = batcher.batch(chunk.len());
         total += engine
-            .loss_and_grad(arch, params, None, &batch, weights)?
+            .loss_and_grad(pool, arch, params, None, &batch, weights)?
             .total(weights);
     }
     Ok(total / n as f64)
@@ -335,8 +333,9 @@ impl Batcher {
         }
     }
 
-    /// `training` enables binarization and input noise; evaluation batches use the clean data
-    /// and a fixed noise stream (epoch key `u64::MAX`).
+    /// `training` enables input noise and a fresh binarization per epoch; evaluation batches
+    /// are clean, binarized (if at all) the same way every epoch, and use a fixed
+    /// reparameterisation stream (epoch key `u64::MAX`), so validation curves are comparable.
     fn fill(&mut self, data: &[f32], rows: &[usize], epoch: u64, batch: u64, training: bool) {
         let d = self.dim;
         for (i, &r) in rows.iter().enumerate() {
@@ -348,7 +347,7 @@ impl Batcher {
         } else {
             (Stream::Validation, Stream::Validation)
         };
-        if training && self.binarize {
+        if self.binarize {
             let mut rng = Rng::stream(self.seed, Stream::Binarize, epoch, batch);
             for v in &mut self.target[..used] {
                 *v = if rng.uniform() < *v { 1.0 } else { 0.0 };
