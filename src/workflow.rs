@@ -201,9 +201,19 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
     record.finished_at = chrono::Utc::now().to_rfc3339();
     let bytes = runs::save(&project.state_dir(), &record)?;
     let results = runs::publish(&project.results_dir(), &record, &bytes, &published)?;
-    if let Some(i) = graph.index_of("report").filter(|&i| matches!(record.stages[i].state.as_str(), "cached" | "ran")) {
-        let plot = graph.index_of("plot").map(|p| store.out_dir(&graph.stages[p].key));
-        crate::stages::report::write_run_report(&record, &store.out_dir(&graph.stages[i].key), plot.as_deref(), &results.join("report.html"))?;
+    if let Some(i) = graph
+        .index_of("report")
+        .filter(|&i| matches!(record.stages[i].state.as_str(), "cached" | "ran"))
+    {
+        let plot = graph
+            .index_of("plot")
+            .map(|p| store.out_dir(&graph.stages[p].key));
+        crate::stages::report::write_run_report(
+            &record,
+            &store.out_dir(&graph.stages[i].key),
+            plot.as_deref(),
+            &results.join("report.html"),
+        )?;
     }
     if interrupted {
         return Err(UserError::Interrupted(format!(

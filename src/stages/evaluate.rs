@@ -67,17 +67,32 @@ fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len().max(1) as f64
 }
 
-fn evaluate(p: &EvaluateParams, model: &TrainedModel, train: &PreparedSplit, test: &PreparedSplit, seed: u64) -> anyhow::Result<(EvalMetrics, Vec<f32>, Vec<f64>)> {
+fn evaluate(
+    p: &EvaluateParams,
+    model: &TrainedModel,
+    train: &PreparedSplit,
+    test: &PreparedSplit,
+    seed: u64,
+) -> anyhow::Result<(EvalMetrics, Vec<f32>, Vec<f64>)> {
     let dim = test.dim;
     let k = model.config.latent_dim;
-    let mut m = EvalMetrics { n_test: test.n, latent_dim: k, ..Default::default() };
+    let mut m = EvalMetrics {
+        n_test: test.n,
+        latent_dim: k,
+        ..Default::default()
+    };
     let recon = model.reconstruct(&test.images);
     (m.recon_bce, m.recon_mse) = per_image_bce_mse(&test.images, &recon, dim);
     let losses = model.per_example_losses(&test.images, seed);
     m.recon = mean(&losses.recon);
     m.kl = mean(&losses.kl);
     m.elbo = -(m.recon + m.kl);
-    let neg_elbo: Vec<f64> = losses.recon.iter().zip(&losses.kl).map(|(r, k)| r + k).collect();
+    let neg_elbo: Vec<f64> = losses
+        .recon
+        .iter()
+        .zip(&losses.kl)
+        .map(|(r, k)| r + k)
+        .collect();
     if model.config.is_vae() {
         let n = test.n.min(IWAE_IMAGES);
         for &kk in &p.iwae_k {
@@ -90,10 +105,24 @@ fn evaluate(p: &EvaluateParams, model: &TrainedModel, train: &PreparedSplit, tes
     let n_fit = train.n.min(FIT_IMAGES);
     let train_codes = codes(model, &train.images, dim, n_fit);
     if test.class_names.len() > 1 {
-        m.knn_accuracy = Some(metrics::classify::knn_accuracy(&train_codes, &train.labels[..n_fit], &test_codes, &test.labels, k, p.knn_k)?);
+        m.knn_accuracy = Some(metrics::classify::knn_accuracy(
+            &train_codes,
+            &train.labels[..n_fit],
+            &test_codes,
+            &test.labels,
+            k,
+            p.knn_k,
+        )?);
         if p.probe {
             let cfg = metrics::classify::ProbeConfig::default();
-            m.probe_accuracy = Some(metrics::classify::linear_probe_accuracy(&train_codes, &train.labels[..n_fit], &test_codes, &test.labels, k, cfg)?);
+            m.probe_accuracy = Some(metrics::classify::linear_probe_accuracy(
+                &train_codes,
+                &train.labels[..n_fit],
+                &test_codes,
+                &test.labels,
+                k,
+                cfg,
+            )?);
         }
     }
     if let Some(normal) = &p.anomaly_normal_classes {
@@ -117,14 +146,21 @@ fn evaluate(p: &EvaluateParams, model: &TrainedModel, train: &PreparedSplit, tes
             }
         }
         // PCA stores components as k × d rows; the angle routine takes d × k column bases.
-        let pca_basis: Vec<f64> = (0..dim).flat_map(|r| (0..k).map(move |i| (r, i))).map(|(r, i)| pca.components[i * dim + r]).collect();
-        m.principal_angles_deg = metrics::subspace::principal_angles_deg(&basis, &pca_basis, dim, k, k)?;
+        let pca_basis: Vec<f64> = (0..dim)
+            .flat_map(|r| (0..k).map(move |i| (r, i)))
+            .map(|(r, i)| pca.components[i * dim + r])
+            .collect();
+        m.principal_angles_deg =
+            metrics::subspace::principal_angles_deg(&basis, &pca_basis, dim, k, k)?;
     }
     if p.mig {
         if let Some(f) = &test.factors {
             let nf = test.header.factor_names.len().max(1);
             let factors: Vec<u32> = f.iter().map(|&v| v as u32).collect();
-            m.mig = Some(metrics::latent::mutual_information_gap(&test_codes, &factors, test.n, k, nf, 20)?.mig);
+            m.mig = Some(
+                metrics::latent::mutual_information_gap(&test_codes, &factors, test.n, k, nf, 20)?
+                    .mig,
+            );
         }
     }
     Ok((m, test_codes, neg_elbo))
@@ -138,11 +174,18 @@ impl StageRunner for EvaluateRunner {
         let data = ctx.input("data")?;
         let train = read_prepared(&data.join("train.bin"))?;
         let test = read_prepared(&data.join("test.bin"))?;
-        let (mut m, codes, scores) = evaluate(&p, &model, &train, &test, 0).context("failed to evaluate")?;
+        let (mut m, codes, scores) =
+            evaluate(&p, &model, &train, &test, 0).context("failed to evaluate")?;
         m.seconds = started.elapsed().as_secs_f64();
         std::fs::write(ctx.out.join("metrics.json"), serde_json::to_vec_pretty(&m)?)?;
-        std::fs::write(ctx.out.join("test_codes.f32"), bytemuck::cast_slice::<f32, u8>(&codes))?;
-        std::fs::write(ctx.out.join("test_scores.json"), serde_json::to_vec(&scores)?)?;
+        std::fs::write(
+            ctx.out.join("test_codes.f32"),
+            bytemuck::cast_slice::<f32, u8>(&codes),
+        )?;
+        std::fs::write(
+            ctx.out.join("test_scores.json"),
+            serde_json::to_vec(&scores)?,
+        )?;
         ctx.log.line(serde_json::to_string(&m)?);
         Ok(())
     }

@@ -18,12 +18,12 @@ pub trait StageRunner: Sync {
     fn run(&self, ctx: &StageContext) -> anyhow::Result<()>;
 }
 
-/// Whether this build can run `kind` (planning marks stages of other kinds as blocked).
-pub fn is_implemented(kind: StageKind) -> bool {
-    matches!(
-        kind,
-        StageKind::Command | StageKind::Download | StageKind::Preprocess | StageKind::Train
-    )
+/// Why this build cannot run a stage, if it cannot (planning marks such stages blocked).
+pub fn cannot_run(def: &crate::plan::StageDef) -> Option<String> {
+    if def.resources.gpus > 0 && def.kind == StageKind::Train && !cfg!(feature = "cuda") {
+        return Some("device = \"cuda\" needs a build with `--features cuda`".into());
+    }
+    None
 }
 
 pub fn runner_for(kind: StageKind) -> &'static dyn StageRunner {

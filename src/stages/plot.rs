@@ -9,7 +9,7 @@ use anyhow::Context;
 use super::evaluate::EvalMetrics;
 use super::{StageContext, StageRunner};
 use crate::data::{read_prepared, PreparedSplit};
-use crate::figures::{self, GridPanel, GridRow, LinePanel, Series};
+use crate::figures::{self, GridPanel, GridRow};
 use crate::model::{load_checkpoint, TrainedModel, Variant};
 use crate::plan::params::PlotParams;
 
@@ -46,9 +46,17 @@ pub fn load_members(ctx: &StageContext, labels: &[String]) -> anyhow::Result<Vec
         .map(|label| {
             let train_dir = ctx.input(&format!("train:{label}"))?.to_path_buf();
             let eval_dir = ctx.input(&format!("evaluate:{label}"))?.to_path_buf();
-            let metrics: EvalMetrics = serde_json::from_slice(&std::fs::read(eval_dir.join("metrics.json"))?)
-                .with_context(|| format!("failed to read the evaluation of {label}"))?;
-            Ok(Member { label: label.clone(), sweep: BTreeMap::new(), model: load_checkpoint(&train_dir.join("model.safetensors"))?, metrics, train_dir, eval_dir })
+            let metrics: EvalMetrics =
+                serde_json::from_slice(&std::fs::read(eval_dir.join("metrics.json"))?)
+                    .with_context(|| format!("failed to read the evaluation of {label}"))?;
+            Ok(Member {
+                label: label.clone(),
+                sweep: BTreeMap::new(),
+                model: load_checkpoint(&train_dir.join("model.safetensors"))?,
+                metrics,
+                train_dir,
+                eval_dir,
+            })
         })
         .collect()
 }
@@ -57,11 +65,20 @@ pub fn load_members(ctx: &StageContext, labels: &[String]) -> anyhow::Result<Vec
 fn representative<'a>(ms: &'a [Member], variant: Variant, latent: usize) -> Option<&'a Member> {
     ms.iter()
         .filter(|m| m.variant() == variant && m.latent() == latent)
-        .min_by(|a, b| (a.beta() - 1.0).abs().total_cmp(&(b.beta() - 1.0).abs()).then(a.seed().cmp(b.seed())))
+        .min_by(|a, b| {
+            (a.beta() - 1.0)
+                .abs()
+                .total_cmp(&(b.beta() - 1.0).abs())
+                .then(a.seed().cmp(b.seed()))
+        })
 }
 
 fn latents(ms: &[Member], variant: Variant) -> Vec<usize> {
-    let mut v: Vec<usize> = ms.iter().filter(|m| m.variant() == variant).map(|m| m.latent()).collect();
+    let mut v: Vec<usize> = ms
+        .iter()
+        .filter(|m| m.variant() == variant)
+        .map(|m| m.latent())
+        .collect();
     v.sort_unstable();
     v.dedup();
     v
@@ -97,14 +114,31 @@ impl Figures<'_> {
             .filter_map(|z| representative(self.members, Variant::Vae, z))
             .map(|m| {
                 let samples = split_images(&m.model.sample(64, 1), self.w * self.h);
-                let rows = samples.chunks(8).enumerate().map(|(i, r)| GridRow { label: if i == 0 { "".into() } else { String::new() }, images: r.to_vec() }).collect();
-                GridPanel { title: format!("{}-D latent", m.latent()), column_labels: vec![], rows }
+                let rows = samples
+                    .chunks(8)
+                    .enumerate()
+                    .map(|(i, r)| GridRow {
+                        label: if i == 0 { "".into() } else { String::new() },
+                        images: r.to_vec(),
+                    })
+                    .collect();
+                GridPanel {
+                    title: format!("{}-D latent", m.latent()),
+                    column_labels: vec![],
+                    rows,
+                }
             })
             .collect();
         if panels.is_empty() {
             return Ok(false);
         }
-        figures::image_panels(&self.path("prior_samples"), "Samples from the prior p(z) = N(0, I), decoded", &panels, self.w, self.h)?;
+        figures::image_panels(
+            &self.path("prior_samples"),
+            "Samples from the prior p(z) = N(0, I), decoded",
+            &panels,
+            self.w,
+            self.h,
+        )?;
         Ok(true)
     }
 
@@ -112,18 +146,30 @@ impl Figures<'_> {
         let n = 10.min(self.test.n);
         let dim = self.w * self.h;
         let x = &self.test.images[..n * dim];
-        let mut rows = vec![GridRow { label: "data".into(), images: split_images(x, dim) }];
+        let mut rows = vec![GridRow {
+            label: "data".into(),
+            images: split_images(x, dim),
+        }];
         for variant in [Variant::Vae, Variant::Ae] {
             for z in latents(self.members, variant) {
                 if let Some(m) = representative(self.members, variant, z) {
-                    rows.push(GridRow { label: format!("{} {z}-D", variant_name(variant)), images: split_images(&m.model.reconstruct(x), dim) });
+                    rows.push(GridRow {
+                        label: format!("{} {z}-D", variant_name(variant)),
+                        images: split_images(&m.model.reconstruct(x), dim),
+                    });
                 }
             }
         }
         if rows.len() < 2 {
             return Ok(false);
         }
-        figures::image_grid(&self.path("reconstructions"), "Reconstructions: the latent size sets the quality", &rows, self.w, self.h)?;
+        figures::image_grid(
+            &self.path("reconstructions"),
+            "Reconstructions: the latent size sets the quality",
+            &rows,
+            self.w,
+            self.h,
+        )?;
         Ok(true)
     }
 
@@ -133,31 +179,62 @@ impl Figures<'_> {
             .into_iter()
             .filter_map(|v| representative(self.members, v, 2))
             .map(|m| -> anyhow::Result<figures::ScatterPanel> {
-                let codes: Vec<f32> = bytemuck::pod_collect_to_vec(&std::fs::read(m.eval_dir.join("test_codes.f32"))?);
-                Ok(figures::ScatterPanel { title: format!("{} ({})", variant_name(m.variant()), m.label), points: codes.chunks(2).take(n).map(|c| [c[0], c[1]]).collect(), labels: self.test.labels[..n].to_vec() })
+                let codes: Vec<f32> = bytemuck::pod_collect_to_vec(&std::fs::read(
+                    m.eval_dir.join("test_codes.f32"),
+                )?);
+                Ok(figures::ScatterPanel {
+                    title: format!("{} ({})", variant_name(m.variant()), m.label),
+                    points: codes.chunks(2).take(n).map(|c| [c[0], c[1]]).collect(),
+                    labels: self.test.labels[..n].to_vec(),
+                })
             })
             .collect::<anyhow::Result<_>>()?;
         if panels.is_empty() {
             return Ok(false);
         }
-        figures::latent_scatter(&self.path("latent_scatter"), "2-D latent codes of the test set", &panels, &self.test.class_names)?;
+        figures::latent_scatter(
+            &self.path("latent_scatter"),
+            "2-D latent codes of the test set",
+            &panels,
+            &self.test.class_names,
+        )?;
         Ok(true)
     }
 
     fn manifold(&self) -> anyhow::Result<bool> {
-        let Some(m) = representative(self.members, Variant::Vae, 2) else { return Ok(false) };
+        let Some(m) = representative(self.members, Variant::Vae, 2) else {
+            return Ok(false);
+        };
         let n = 20;
-        let z: Vec<f32> = figures::manifold_grid(n).iter().flat_map(|p| [p[0] as f32, p[1] as f32]).collect();
+        let z: Vec<f32> = figures::manifold_grid(n)
+            .iter()
+            .flat_map(|p| [p[0] as f32, p[1] as f32])
+            .collect();
         let images = split_images(&sigmoid_if(&m.model, m.model.decode(&z)), self.w * self.h);
         let panel = figures::manifold_panel(images, n)?;
-        figures::image_panels(&self.path("manifold"), "Learned 2-D manifold: decoder means over Φ⁻¹ of a uniform grid", &[panel], self.w, self.h)?;
+        figures::image_panels(
+            &self.path("manifold"),
+            "Learned 2-D manifold: decoder means over Φ⁻¹ of a uniform grid",
+            &[panel],
+            self.w,
+            self.h,
+        )?;
         Ok(true)
     }
 
     fn traversals(&self) -> anyhow::Result<bool> {
         // The latent size with the most β values; one panel per β.
-        let vaes: Vec<&Member> = self.members.iter().filter(|m| m.variant() == Variant::Vae).collect();
-        let Some(z) = latents(self.members, Variant::Vae).into_iter().max_by_key(|&z| vaes.iter().filter(|m| m.latent() == z).count()) else { return Ok(false) };
+        let vaes: Vec<&Member> = self
+            .members
+            .iter()
+            .filter(|m| m.variant() == Variant::Vae)
+            .collect();
+        let Some(z) = latents(self.members, Variant::Vae)
+            .into_iter()
+            .max_by_key(|&z| vaes.iter().filter(|m| m.latent() == z).count())
+        else {
+            return Ok(false);
+        };
         let mut group: Vec<&Member> = vaes.into_iter().filter(|m| m.latent() == z).collect();
         group.sort_by(|a, b| a.beta().total_cmp(&b.beta()));
         group.dedup_by(|a, b| a.beta() == b.beta());
@@ -170,14 +247,37 @@ impl Figures<'_> {
                 let units = z.min(10);
                 let rows = (0..units)
                     .map(|u| {
-                        let codes: Vec<f32> = values.iter().flat_map(|&v| { let mut c = base.clone(); c[u] = v; c }).collect();
-                        GridRow { label: format!("z{}", u + 1), images: split_images(&sigmoid_if(&m.model, m.model.decode(&codes)), dim) }
+                        let codes: Vec<f32> = values
+                            .iter()
+                            .flat_map(|&v| {
+                                let mut c = base.clone();
+                                c[u] = v;
+                                c
+                            })
+                            .collect();
+                        GridRow {
+                            label: format!("z{}", u + 1),
+                            images: split_images(
+                                &sigmoid_if(&m.model, m.model.decode(&codes)),
+                                dim,
+                            ),
+                        }
                     })
                     .collect();
-                GridPanel { title: format!("β = {}", m.beta()), column_labels: values.iter().map(|v| format!("{v:+.1}")).collect(), rows }
+                GridPanel {
+                    title: format!("β = {}", m.beta()),
+                    column_labels: values.iter().map(|v| format!("{v:+.1}")).collect(),
+                    rows,
+                }
             })
             .collect();
-        figures::image_panels(&self.path("traversals"), &format!("Latent traversals ({z}-D VAE): one unit varied at a time"), &panels, self.w, self.h)?;
+        figures::image_panels(
+            &self.path("traversals"),
+            &format!("Latent traversals ({z}-D VAE): one unit varied at a time"),
+            &panels,
+            self.w,
+            self.h,
+        )?;
         Ok(true)
     }
 
@@ -185,91 +285,214 @@ impl Figures<'_> {
         let curves: Vec<figures::RateDistortionCurve> = latents(self.members, Variant::Vae)
             .into_iter()
             .map(|z| {
-                let mut points: Vec<figures::RatePoint> = self.members.iter().filter(|m| m.variant() == Variant::Vae && m.latent() == z)
-                    .map(|m| figures::RatePoint { beta: m.beta(), rate: m.metrics.kl, distortion: m.metrics.recon })
+                let mut points: Vec<figures::RatePoint> = self
+                    .members
+                    .iter()
+                    .filter(|m| m.variant() == Variant::Vae && m.latent() == z)
+                    .map(|m| figures::RatePoint {
+                        beta: m.beta(),
+                        rate: m.metrics.kl,
+                        distortion: m.metrics.recon,
+                    })
                     .collect();
                 points.sort_by(|a, b| a.beta.total_cmp(&b.beta));
-                figures::RateDistortionCurve { latent_dim: z, points }
+                figures::RateDistortionCurve {
+                    latent_dim: z,
+                    points,
+                }
             })
             .filter(|c| c.points.len() > 1)
             .collect();
         if curves.is_empty() {
             return Ok(false);
         }
-        figures::rate_distortion(&self.path("rate_distortion"), "Rate–distortion across β (one curve per latent size)", &curves)?;
+        figures::rate_distortion(
+            &self.path("rate_distortion"),
+            "Rate–distortion across β (one curve per latent size)",
+            &curves,
+        )?;
         Ok(true)
     }
 
     fn metric_vs_latent(&self) -> anyhow::Result<bool> {
-        let by = |variant: Variant, f: &dyn Fn(&EvalMetrics) -> Option<f64>| -> Vec<(usize, f64, f64)> {
-            latents(self.members, variant).into_iter().filter_map(|z| {
-                let vals: Vec<f64> = self.members.iter().filter(|m| m.variant() == variant && m.latent() == z && (variant != Variant::Vae || (m.beta() - 1.0).abs() < 1e-9)).filter_map(|m| f(&m.metrics)).collect();
-                (!vals.is_empty()).then(|| { let s = crate::metrics::stats::mean_sd(&vals); (z, s.mean, s.sd) })
-            }).collect()
-        };
+        let by =
+            |variant: Variant, f: &dyn Fn(&EvalMetrics) -> Option<f64>| -> Vec<(usize, f64, f64)> {
+                latents(self.members, variant)
+                    .into_iter()
+                    .filter_map(|z| {
+                        let vals: Vec<f64> = self
+                            .members
+                            .iter()
+                            .filter(|m| {
+                                m.variant() == variant
+                                    && m.latent() == z
+                                    && (variant != Variant::Vae || (m.beta() - 1.0).abs() < 1e-9)
+                            })
+                            .filter_map(|m| f(&m.metrics))
+                            .collect();
+                        (!vals.is_empty()).then(|| {
+                            let s = crate::metrics::stats::mean_sd(&vals);
+                            (z, s.mean, s.sd)
+                        })
+                    })
+                    .collect()
+            };
         let metrics = vec![
-            figures::MetricVsLatent { metric: "reconstruction BCE per image".into(), ae: by(Variant::Ae, &|m| Some(m.recon_bce)), vae: by(Variant::Vae, &|m| Some(m.recon_bce)) },
-            figures::MetricVsLatent { metric: "ELBO (AE: −reconstruction)".into(), ae: by(Variant::Ae, &|m| Some(m.elbo)), vae: by(Variant::Vae, &|m| Some(m.elbo)) },
-            figures::MetricVsLatent { metric: "linear-probe accuracy".into(), ae: by(Variant::Ae, &|m| m.probe_accuracy), vae: by(Variant::Vae, &|m| m.probe_accuracy) },
+            figures::MetricVsLatent {
+                metric: "reconstruction BCE per image".into(),
+                ae: by(Variant::Ae, &|m| Some(m.recon_bce)),
+                vae: by(Variant::Vae, &|m| Some(m.recon_bce)),
+            },
+            figures::MetricVsLatent {
+                metric: "ELBO (AE: −reconstruction)".into(),
+                ae: by(Variant::Ae, &|m| Some(m.elbo)),
+                vae: by(Variant::Vae, &|m| Some(m.elbo)),
+            },
+            figures::MetricVsLatent {
+                metric: "linear-probe accuracy".into(),
+                ae: by(Variant::Ae, &|m| m.probe_accuracy),
+                vae: by(Variant::Vae, &|m| m.probe_accuracy),
+            },
         ];
         if metrics.iter().all(|m| m.ae.len() + m.vae.len() < 2) {
             return Ok(false);
         }
-        figures::metric_vs_latent(&self.path("metric_vs_latent"), "AE vs VAE (β = 1) by latent size", &metrics)?;
+        figures::metric_vs_latent(
+            &self.path("metric_vs_latent"),
+            "AE vs VAE (β = 1) by latent size",
+            &metrics,
+        )?;
         Ok(true)
     }
 
     fn training_curves(&self) -> anyhow::Result<bool> {
-        let runs: Vec<figures::TrainingRun> = self.members.iter().map(|m| {
-            let text = std::fs::read_to_string(m.train_dir.join("metrics.csv")).unwrap_or_default();
-            let (train_loss, val_loss) = read_curves(&text);
-            figures::TrainingRun { name: m.label.clone(), train_loss, val_loss }
-        }).collect();
-        figures::training_curves(&self.path("training_curves"), "Training curves (solid: train, dashed: validation)", &runs)?;
+        let runs: Vec<figures::TrainingRun> = self
+            .members
+            .iter()
+            .map(|m| {
+                let text =
+                    std::fs::read_to_string(m.train_dir.join("metrics.csv")).unwrap_or_default();
+                let (train_loss, val_loss) = read_curves(&text);
+                figures::TrainingRun {
+                    name: m.label.clone(),
+                    train_loss,
+                    val_loss,
+                }
+            })
+            .collect();
+        figures::training_curves(
+            &self.path("training_curves"),
+            "Training curves (solid: train, dashed: validation)",
+            &runs,
+        )?;
         Ok(true)
     }
 }
 
 impl Figures<'_> {
     fn denoising(&self) -> anyhow::Result<bool> {
-        let Some(m) = self.members.iter().find(|m| m.variant() == Variant::DenoisingAe) else { return Ok(false) };
+        let Some(m) = self
+            .members
+            .iter()
+            .find(|m| m.variant() == Variant::DenoisingAe)
+        else {
+            return Ok(false);
+        };
         let dim = self.w * self.h;
         let n = 10.min(self.test.n);
         let clean = &self.test.images[..n * dim];
         let noisy = corrupt(clean, m.model.config.noise);
         let rows = vec![
-            GridRow { label: "noisy input".into(), images: split_images(&noisy, dim) },
-            GridRow { label: "clean".into(), images: split_images(clean, dim) },
-            GridRow { label: "denoised".into(), images: split_images(&m.model.reconstruct(&noisy), dim) },
+            GridRow {
+                label: "noisy input".into(),
+                images: split_images(&noisy, dim),
+            },
+            GridRow {
+                label: "clean".into(),
+                images: split_images(clean, dim),
+            },
+            GridRow {
+                label: "denoised".into(),
+                images: split_images(&m.model.reconstruct(&noisy), dim),
+            },
         ];
-        figures::image_grid(&self.path("denoising"), &format!("Denoising AE ({})", m.label), &rows, self.w, self.h)?;
+        figures::image_grid(
+            &self.path("denoising"),
+            &format!("Denoising AE ({})", m.label),
+            &rows,
+            self.w,
+            self.h,
+        )?;
         Ok(true)
     }
 
     fn linear_vs_pca(&self) -> anyhow::Result<bool> {
-        let linear: Vec<&Member> = self.members.iter().filter(|m| m.variant() == Variant::LinearAe && m.metrics.pca_mse.is_some()).collect();
-        let Some(first) = linear.first() else { return Ok(false) };
-        let pca: Vec<(usize, f64)> = linear.iter().filter_map(|m| Some((m.latent(), m.metrics.pca_mse?))).collect();
-        let ae: Vec<(usize, f64)> = linear.iter().filter_map(|m| Some((m.latent(), m.metrics.linear_ae_mse?))).collect();
-        figures::linear_ae_vs_pca(&self.path("linear_vs_pca"), "Linear AE vs PCA: reconstruction MSE and principal angles", &pca, &ae, &first.metrics.principal_angles_deg)?;
+        let linear: Vec<&Member> = self
+            .members
+            .iter()
+            .filter(|m| m.variant() == Variant::LinearAe && m.metrics.pca_mse.is_some())
+            .collect();
+        let Some(first) = linear.first() else {
+            return Ok(false);
+        };
+        let pca: Vec<(usize, f64)> = linear
+            .iter()
+            .filter_map(|m| Some((m.latent(), m.metrics.pca_mse?)))
+            .collect();
+        let ae: Vec<(usize, f64)> = linear
+            .iter()
+            .filter_map(|m| Some((m.latent(), m.metrics.linear_ae_mse?)))
+            .collect();
+        figures::linear_ae_vs_pca(
+            &self.path("linear_vs_pca"),
+            "Linear AE vs PCA: reconstruction MSE and principal angles",
+            &pca,
+            &ae,
+            &first.metrics.principal_angles_deg,
+        )?;
         Ok(true)
     }
 
     fn anomaly(&self, normal: Option<&[u8]>) -> anyhow::Result<bool> {
-        let Some(normal) = normal else { return Ok(false) };
-        let anomalous: Vec<bool> = self.test.labels.iter().map(|l| !normal.contains(l)).collect();
+        let Some(normal) = normal else {
+            return Ok(false);
+        };
+        let anomalous: Vec<bool> = self
+            .test
+            .labels
+            .iter()
+            .map(|l| !normal.contains(l))
+            .collect();
         if !anomalous.iter().any(|&a| a) || anomalous.iter().all(|&a| a) {
             return Ok(false);
         }
         let mut rocs = Vec::new();
         for m in self.members {
-            let scores: Vec<f64> = serde_json::from_slice(&std::fs::read(m.eval_dir.join("test_scores.json"))?)?;
-            let (a, n): (Vec<(f64, bool)>, Vec<(f64, bool)>) = scores.iter().copied().zip(anomalous.iter().copied()).partition(|(_, x)| *x);
+            let scores: Vec<f64> =
+                serde_json::from_slice(&std::fs::read(m.eval_dir.join("test_scores.json"))?)?;
+            let (a, n): (Vec<(f64, bool)>, Vec<(f64, bool)>) = scores
+                .iter()
+                .copied()
+                .zip(anomalous.iter().copied())
+                .partition(|(_, x)| *x);
             let name = format!("anomaly_scores_{}", m.label);
-            figures::anomaly_histogram(&self.path(&name), &format!("Anomaly scores (−ELBO), {}", m.label), &n.iter().map(|x| x.0).collect::<Vec<_>>(), &a.iter().map(|x| x.0).collect::<Vec<_>>(), 40)?;
-            rocs.push(figures::NamedRoc { name: m.label.clone(), curve: crate::metrics::auroc::roc_curve(&scores, &anomalous)? });
+            figures::anomaly_histogram(
+                &self.path(&name),
+                &format!("Anomaly scores (−ELBO), {}", m.label),
+                &n.iter().map(|x| x.0).collect::<Vec<_>>(),
+                &a.iter().map(|x| x.0).collect::<Vec<_>>(),
+                40,
+            )?;
+            rocs.push(figures::NamedRoc {
+                name: m.label.clone(),
+                curve: crate::metrics::auroc::roc_curve(&scores, &anomalous)?,
+            });
         }
-        figures::roc_curves(&self.path("anomaly_roc"), "Anomaly detection by reconstruction error / −ELBO", &rocs)?;
+        figures::roc_curves(
+            &self.path("anomaly_roc"),
+            "Anomaly detection by reconstruction error / −ELBO",
+            &rocs,
+        )?;
         Ok(true)
     }
 }
@@ -279,13 +502,17 @@ fn corrupt(x: &[f32], noise: Option<crate::model::Noise>) -> Vec<f32> {
     let mut rng = crate::data::SplitMix64::new(7);
     let mut uniform = || (rng.next_u64() >> 11) as f32 / (1u64 << 53) as f32;
     match noise {
-        Some(crate::model::Noise::Masking { p }) => x.iter().map(|&v| if uniform() < p { 0.0 } else { v }).collect(),
+        Some(crate::model::Noise::Masking { p }) => x
+            .iter()
+            .map(|&v| if uniform() < p { 0.0 } else { v })
+            .collect(),
         Some(crate::model::Noise::Gaussian { std }) => x
             .iter()
             .map(|&v| {
                 // Box–Muller from two uniforms.
                 let (u1, u2) = (uniform().max(1e-7), uniform());
-                (v + std * (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()).clamp(0.0, 1.0)
+                (v + std * (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos())
+                    .clamp(0.0, 1.0)
             })
             .collect(),
         None => x.to_vec(),
@@ -330,38 +557,48 @@ impl StageRunner for PlotRunner {
             m.sweep = row.sweep_values.clone();
         }
         let test = read_prepared(&ctx.input("data")?.join("test.bin"))?;
-        let f = Figures { out: ctx.out, members: &members, test: &test, w: test.cols, h: test.rows };
-        let wanted = |name: &str| p.plots.figures.iter().any(|f| f == name);
-        type Draw<'a> = fn(&Figures<'a>) -> anyhow::Result<bool>;
-        let all: [(&str, Draw); 8] = [
-            ("prior_samples", Figures::prior_samples),
-            ("reconstructions", Figures::reconstructions),
-            ("latent_scatter", Figures::latent_scatter),
-            ("manifold", Figures::manifold),
-            ("traversals", Figures::traversals),
-            ("rate_distortion", Figures::rate_distortion),
-            ("metric_vs_latent", Figures::metric_vs_latent),
-            ("training_curves", Figures::training_curves),
-        ];
-        let normal = ctx.job.def.context.get("anomaly_normal_classes").and_then(|v| serde_json::from_value::<Vec<u8>>(v.clone()).ok());
-        let extra: [(&str, Box<dyn Fn() -> anyhow::Result<bool> + '_>); 3] = [
-            ("denoising", Box::new(|| f.denoising())),
-            ("linear_vs_pca", Box::new(|| f.linear_vs_pca())),
-            ("anomaly", Box::new(|| f.anomaly(normal.as_deref()))),
-        ];
-        let drawn = all.iter().map(|(n, d)| (*n, Box::new(move || d(&f)) as Box<dyn Fn() -> anyhow::Result<bool>>)).chain(extra);
-        for (name, draw) in drawn {
-            if !wanted(name) {
-                continue;
-            }
-            match draw().with_context(|| format!("failed to draw {name}"))? {
+        let f = Figures {
+            out: ctx.out,
+            members: &members,
+            test: &test,
+            w: test.cols,
+            h: test.rows,
+        };
+        let normal = ctx
+            .job
+            .def
+            .context
+            .get("anomaly_normal_classes")
+            .and_then(|v| serde_json::from_value::<Vec<u8>>(v.clone()).ok());
+        for name in &p.plots.figures {
+            let drawn = match name.as_str() {
+                "prior_samples" => f.prior_samples(),
+                "reconstructions" => f.reconstructions(),
+                "latent_scatter" => f.latent_scatter(),
+                "manifold" => f.manifold(),
+                "traversals" => f.traversals(),
+                "rate_distortion" => f.rate_distortion(),
+                "metric_vs_latent" => f.metric_vs_latent(),
+                "training_curves" => f.training_curves(),
+                "denoising" => f.denoising(),
+                "linear_vs_pca" => f.linear_vs_pca(),
+                "anomaly" => f.anomaly(normal.as_deref()),
+                other => anyhow::bail!("unknown figure `{other}`"),
+            };
+            match drawn.with_context(|| format!("failed to draw {name}"))? {
                 true => ctx.log.line(format!("drew {name}")),
-                false => ctx.log.line(format!("skipped {name}: the sweep has no runs it needs")),
+                false => ctx
+                    .log
+                    .line(format!("skipped {name}: the sweep has no runs it needs")),
             }
         }
         // Both formats are drawn; keep the ones the spec asked for.
         for entry in std::fs::read_dir(ctx.out)?.flatten() {
-            let ext = entry.path().extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+            let ext = entry
+                .path()
+                .extension()
+                .map(|e| e.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if !p.plots.formats.contains(&ext) {
                 std::fs::remove_file(entry.path())?;
             }

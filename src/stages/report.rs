@@ -16,11 +16,25 @@ pub struct ReportRunner;
 
 /// Metric columns, in table order.
 const METRICS: &[&str] = &[
-    "recon_bce", "recon_mse", "kl", "elbo", "nll_iwae", "active_units", "knn_accuracy", "probe_accuracy", "anomaly_auroc", "mig", "pca_mse", "linear_ae_mse",
+    "recon_bce",
+    "recon_mse",
+    "kl",
+    "elbo",
+    "nll_iwae",
+    "active_units",
+    "knn_accuracy",
+    "probe_accuracy",
+    "anomaly_auroc",
+    "mig",
+    "pca_mse",
+    "linear_ae_mse",
 ];
 
 fn value_of(text: &str) -> Value {
-    text.parse::<i64>().map(Value::Int).or_else(|_| text.parse::<f64>().map(Value::Float)).unwrap_or_else(|_| Value::Str(text.to_owned()))
+    text.parse::<i64>()
+        .map(Value::Int)
+        .or_else(|_| text.parse::<f64>().map(Value::Float))
+        .unwrap_or_else(|_| Value::Str(text.to_owned()))
 }
 
 fn row(label: &str, sweep: &std::collections::BTreeMap<String, String>, m: &EvalMetrics) -> Row {
@@ -62,20 +76,48 @@ impl StageRunner for ReportRunner {
         let mut rows = Vec::new();
         for m in &p.members {
             let dir = ctx.input(&format!("evaluate:{}", m.label))?;
-            let metrics: EvalMetrics = serde_json::from_slice(&std::fs::read(dir.join("metrics.json"))?)
-                .with_context(|| format!("failed to read the evaluation of {}", m.label))?;
+            let metrics: EvalMetrics =
+                serde_json::from_slice(&std::fs::read(dir.join("metrics.json"))?)
+                    .with_context(|| format!("failed to read the evaluation of {}", m.label))?;
             rows.push(row(&m.label, &m.sweep_values, &metrics));
         }
-        let present: Vec<&str> = METRICS.iter().copied().filter(|k| rows.iter().any(|r| r.contains_key(*k))).collect();
+        let present: Vec<&str> = METRICS
+            .iter()
+            .copied()
+            .filter(|k| rows.iter().any(|r| r.contains_key(*k)))
+            .collect();
         let leading = ["run", "variant", "latent_dim", "beta", "seed"];
-        write_all(&tables::rows_to_dataframe(&rows, &leading)?, ctx.out, "comparison")?;
+        write_all(
+            &tables::rows_to_dataframe(&rows, &leading)?,
+            ctx.out,
+            "comparison",
+        )?;
         if rows.iter().any(|r| r.contains_key("seed")) {
-            let without_run: Vec<Row> = rows.iter().map(|r| r.iter().filter(|(k, _)| *k != "run").map(|(k, v)| (k.clone(), v.clone())).collect()).collect();
+            let without_run: Vec<Row> = rows
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .filter(|(k, _)| *k != "run")
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                })
+                .collect();
             let agg = tables::aggregate_seeds(&without_run, "seed", &present)?;
             write_all(&agg, ctx.out, "comparison_by_seed")?;
-            std::fs::write(ctx.out.join("comparison_by_seed_mean_sd.md"), tables::to_markdown(&tables::with_mean_sd(&agg)?)?)?;
+            std::fs::write(
+                ctx.out.join("comparison_by_seed_mean_sd.md"),
+                tables::to_markdown(&tables::with_mean_sd(&agg)?)?,
+            )?;
         }
-        let vae_rows: Vec<Row> = rows.iter().filter(|r| r.get("variant") == Some(&Value::Str("vae".into())) && r.contains_key("beta") && r.contains_key("latent_dim")).cloned().collect();
+        let vae_rows: Vec<Row> = rows
+            .iter()
+            .filter(|r| {
+                r.get("variant") == Some(&Value::Str("vae".into()))
+                    && r.contains_key("beta")
+                    && r.contains_key("latent_dim")
+            })
+            .cloned()
+            .collect();
         if vae_rows.len() > 1 {
             let df = tables::rows_to_dataframe(&vae_rows, &leading)?;
             for metric in ["elbo", "kl", "recon_bce"] {
@@ -89,28 +131,63 @@ impl StageRunner for ReportRunner {
 
 /// Captions of the figures the plot stage may draw, in report order.
 const FIGURES: &[(&str, &str)] = &[
-    ("prior_samples", "Samples from the prior for each latent size (Kingma & Welling, Fig. 5)."),
-    ("reconstructions", "Test images and their reconstructions: the latent size sets the quality."),
-    ("latent_scatter", "2-D latent codes of the test set, coloured by class: AE vs VAE."),
-    ("manifold", "The learned 2-D manifold: decoder means over an inverse-Gaussian-CDF grid (K&W, Fig. 4)."),
-    ("traversals", "Latent traversals: one unit varied at a time, one panel per β."),
-    ("rate_distortion", "Rate (KL) vs distortion (reconstruction) across β, one curve per latent size."),
-    ("metric_vs_latent", "Reconstruction, ELBO and probe accuracy against latent size, AE vs VAE."),
+    (
+        "prior_samples",
+        "Samples from the prior for each latent size (Kingma & Welling, Fig. 5).",
+    ),
+    (
+        "reconstructions",
+        "Test images and their reconstructions: the latent size sets the quality.",
+    ),
+    (
+        "latent_scatter",
+        "2-D latent codes of the test set, coloured by class: AE vs VAE.",
+    ),
+    (
+        "manifold",
+        "The learned 2-D manifold: decoder means over an inverse-Gaussian-CDF grid (K&W, Fig. 4).",
+    ),
+    (
+        "traversals",
+        "Latent traversals: one unit varied at a time, one panel per β.",
+    ),
+    (
+        "rate_distortion",
+        "Rate (KL) vs distortion (reconstruction) across β, one curve per latent size.",
+    ),
+    (
+        "metric_vs_latent",
+        "Reconstruction, ELBO and probe accuracy against latent size, AE vs VAE.",
+    ),
     ("training_curves", "Training and validation loss per epoch."),
 ];
 
 /// The run's self-contained HTML report: figures, tables, the spec, stage timings, versions.
-pub fn write_run_report(record: &crate::registry::RunRecord, report_out: &Path, plot_out: Option<&Path>, dest: &Path) -> anyhow::Result<()> {
+pub fn write_run_report(
+    record: &crate::registry::RunRecord,
+    report_out: &Path,
+    plot_out: Option<&Path>,
+    dest: &Path,
+) -> anyhow::Result<()> {
     let mut sections = Vec::new();
-    let mut tables_section = ReportSection { heading: "Comparison of sweep members".into(), ..Default::default() };
+    let mut tables_section = ReportSection {
+        heading: "Comparison of sweep members".into(),
+        ..Default::default()
+    };
     for (file, caption) in [
         ("comparison.csv", "Every sweep member (test split)."),
         ("comparison_by_seed.csv", "Seeds aggregated: mean and sd."),
-        ("pivot_elbo_latent_x_beta.csv", "ELBO of the VAEs: latent size × β."),
+        (
+            "pivot_elbo_latent_x_beta.csv",
+            "ELBO of the VAEs: latent size × β.",
+        ),
     ] {
         let path = report_out.join(file);
         if path.exists() {
-            tables_section.tables.push(ReportTable { caption: caption.into(), table: tables::read_csv(&path)? });
+            tables_section.tables.push(ReportTable {
+                caption: caption.into(),
+                table: tables::read_csv(&path)?,
+            });
         }
     }
     sections.push(tables_section);
@@ -118,19 +195,34 @@ pub fn write_run_report(record: &crate::registry::RunRecord, report_out: &Path, 
         for (name, caption) in FIGURES {
             let png = plots.join(format!("{name}.png"));
             if png.exists() {
-                sections.push(ReportSection { heading: name.replace('_', " "), figures: vec![ReportFigure { caption: (*caption).into(), png }], ..Default::default() });
+                sections.push(ReportSection {
+                    heading: name.replace('_', " "),
+                    figures: vec![ReportFigure {
+                        caption: (*caption).into(),
+                        png,
+                    }],
+                    ..Default::default()
+                });
             }
         }
     }
     let input = ReportInput {
         title: format!("{} — run {}", record.experiment, record.run_id),
-        subtitle: format!("spec {} · {} · status {}", record.spec_path, record.finished_at, record.status),
+        subtitle: format!(
+            "spec {} · {} · status {}",
+            record.spec_path, record.finished_at, record.status
+        ),
         spec_text: record.spec_text.clone(),
         sections,
         stage_timings: record
             .stages
             .iter()
-            .map(|s| StageTiming { stage: s.name.clone(), key: s.key.short().to_owned(), seconds: s.duration_s.unwrap_or(0.0), cache_hit: s.state == "cached" })
+            .map(|s| StageTiming {
+                stage: s.name.clone(),
+                key: s.key.short().to_owned(),
+                seconds: s.duration_s.unwrap_or(0.0),
+                cache_hit: s.state == "cached",
+            })
             .collect(),
         versions: vec![("pipeline".into(), env!("CARGO_PKG_VERSION").into())],
     };

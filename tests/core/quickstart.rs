@@ -13,16 +13,42 @@ fn quickstart_runs_end_to_end_offline() {
     for run in ["ae-z2", "ae-z5", "vae-z2", "vae-z5"] {
         assert!(table.contains(run), "{run} missing from\n{table}");
     }
-    assert!(latest.join("report/comparison.csv").exists() && latest.join("report/comparison.parquet").exists());
-    for fig in ["prior_samples", "reconstructions", "latent_scatter", "manifold", "traversals", "training_curves"] {
+    assert!(
+        latest.join("report/comparison.csv").exists()
+            && latest.join("report/comparison.parquet").exists()
+    );
+    for fig in [
+        "prior_samples",
+        "reconstructions",
+        "latent_scatter",
+        "manifold",
+        "traversals",
+        "training_curves",
+    ] {
         let png = latest.join(format!("plot/{fig}.png"));
-        assert!(std::fs::metadata(&png).map(|m| m.len() > 2000).unwrap_or(false), "{} missing or tiny", png.display());
+        assert!(
+            std::fs::metadata(&png)
+                .map(|m| m.len() > 2000)
+                .unwrap_or(false),
+            "{} missing or tiny",
+            png.display()
+        );
         assert!(latest.join(format!("plot/{fig}.svg")).exists());
     }
     let html = std::fs::read_to_string(latest.join("report.html")).unwrap();
-    assert!(html.contains("data:image/png;base64,") && html.contains("vae-z5"), "report lacks figures or tables");
-    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "report is not self-contained");
+    assert!(
+        html.contains("data:image/png;base64,") && html.contains("vae-z5"),
+        "report lacks figures or tables"
+    );
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http"),
+        "report is not self-contained"
+    );
     let again = p.run(&["run", spec]);
     assert!(again.status.success());
-    assert!(stderr(&again).contains("0 ran, 11 cached"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("0 ran, 11 cached"),
+        "{}",
+        stderr(&again)
+    );
 }
