@@ -1,37 +1,21 @@
 //! Trains the reference VAE (784-400-20, ReLU, Bernoulli, Adam 1e-3, batch 128) on Fashion-MNIST
 //! and prints the per-epoch test loss, for comparison with `examples/torch_fashion_vae.py`.
 //! Usage: `cargo run --release --example fashion_vae -- DIR EPOCHS THREADS` where DIR holds the
-//! *uncompressed* IDX files (`train-images-idx3-ubyte`, `t10k-images-idx3-ubyte`).
+//! IDX files (`train-images-idx3-ubyte`, `t10k-images-idx3-ubyte`, gzip or raw), e.g.
+//! /usr/share/datasets/fashion-mnist.
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use pipeline::model::{
     train, DeviceChoice, EpochMetrics, ModelConfig, TrainConfig, TrainData, TrainObserver,
 };
 
-/// Minimal IDX image reader (the project's real loader lives in `src/data`).
+/// Pixels in [0, 1] and the image size, through the project's IDX reader (gzip or raw).
 fn read_idx_images(path: &Path) -> Result<(Vec<f32>, usize)> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
-    if bytes.len() < 16 || bytes[2] != 0x08 || bytes[3] != 3 {
-        bail!("failed to parse {}: not an IDX3 u8 file", path.display());
-    }
-    let dim = |i: usize| {
-        u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]) as usize
-    };
-    let (n, rows, cols) = (dim(4), dim(8), dim(12));
-    let pixels = &bytes[16..];
-    if pixels.len() != n * rows * cols {
-        bail!(
-            "failed to parse {}: expected {} pixels, found {}",
-            path.display(),
-            n * rows * cols,
-            pixels.len()
-        );
-    }
+    let images = pipeline::data::idx::read_images(path)?;
     Ok((
-        pixels.iter().map(|&p| p as f32 / 255.0).collect(),
-        rows * cols,
+        images.pixels.iter().map(|&p| p as f32 / 255.0).collect(),
+        images.rows * images.cols,
     ))
 }
 
@@ -61,8 +45,16 @@ fn main() -> Result<()> {
         .get(2)
         .map_or(Ok(2), |s| s.parse())
         .context("failed to parse THREADS")?;
-    let (train_x, dim) = read_idx_images(&dir.join("train-images-idx3-ubyte"))?;
-    let (test_x, _) = read_idx_images(&dir.join("t10k-images-idx3-ubyte"))?;
+    let find = |name: &str| {
+        let raw = dir.join(name);
+        if raw.exists() {
+            raw
+        } else {
+            dir.join(format!("{name}.gz"))
+        }
+    };
+    let (train_x, dim) = read_idx_images(&find("train-images-idx3-ubyte"))?;
+    let (test_x, _) = read_idx_images(&find("t10k-images-idx3-ubyte"))?;
     let model = ModelConfig::reference_vae(400, 20);
     let cfg = TrainConfig {
         epochs,
