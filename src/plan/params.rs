@@ -17,7 +17,7 @@ pub fn implementation_version(kind: StageKind) -> u32 {
         StageKind::Download => 1,
         StageKind::Preprocess => 1,
         StageKind::Train => 1,
-        StageKind::Evaluate => 1,
+        StageKind::Evaluate => 2,
         StageKind::Plot => 1,
         StageKind::Report => 1,
         StageKind::Command => 1,

@@ -104,7 +104,13 @@ fn evaluate(
     m.active_units = metrics::latent::active_units(&test_codes, test.n, k, 0.01)?.count;
     let n_fit = train.n.min(FIT_IMAGES);
     let train_codes = codes(model, &train.images, dim, n_fit);
-    if test.class_names.len() > 1 {
+    // Classifying codes needs at least two classes among the training images (not so for
+    // one-class anomaly runs).
+    let train_classes = train.labels[..n_fit]
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    if train_classes > 1 {
         m.knn_accuracy = Some(metrics::classify::knn_accuracy(
             &train_codes,
             &train.labels[..n_fit],
