@@ -28,13 +28,7 @@ pub fn plan(
 ) -> anyhow::Result<Planned> {
     let spec = spec::load(spec_path, set).map_err(UserError::InvalidSpec)?;
     let graph = plan::build_graph(&spec).map_err(UserError::InvalidSpec)?;
-    let mask = plan::select(&graph, selectors).map_err(UserError::usage)?;
-    let roots: Vec<usize> = if selectors.is_empty() {
-        (0..graph.len()).collect()
-    } else {
-        // `select` includes ancestors; the walk in `assess` re-derives what is needed from them.
-        (0..graph.len()).filter(|&i| mask[i]).collect()
-    };
+    let roots = plan::select(&graph, selectors).map_err(UserError::usage)?;
     let store = project.store();
     // Reasons compare with the last run; reading that record is only worth it when asked.
     let last = if with_reasons {

@@ -2,32 +2,15 @@
 //! Skips (printing `SKIPPED`) when no Chromium is installed, unless `PIPELINE_TEST_REQUIRE`
 //! (comma-separated, or `all`) names `chromium`, in which case a missing browser fails.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
 use pipeline::figures::{roc_curves, training_curves, NamedRoc, TrainingRun};
 use pipeline::metrics::roc_curve;
 use pipeline::report::*;
 use pipeline::tables::{aggregate_seeds, with_mean_sd, Row, Value};
-
-fn required(tool: &str) -> bool {
-    std::env::var("PIPELINE_TEST_REQUIRE")
-        .map(|v| v.split(',').map(str::trim).any(|t| t == tool || t == "all"))
-        .unwrap_or(false)
-}
-
-fn find_chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    [
-        "chromium",
-        "chromium-browser",
-        "google-chrome",
-        "google-chrome-stable",
-    ]
-    .iter()
-    .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
-    .find(|candidate| candidate.is_file())
-}
 
 fn report(dir: &Path) -> ReportInput {
     let runs: Vec<TrainingRun> = (0..2)
@@ -99,19 +82,10 @@ fn report(dir: &Path) -> ReportInput {
 
 #[test]
 fn report_renders_in_chromium() {
-    let Some(chromium) = find_chromium() else {
-        if required("chromium") {
-            panic!("chromium is required (PIPELINE_TEST_REQUIRE) but not on PATH");
-        }
-        // Written to the stderr handle directly: libtest captures println!/eprintln! of passing
-        // tests, and a skip must stay visible.
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED report_renders_in_chromium: chromium not found on PATH"
-        );
+    if !common::require("chromium") {
         return;
-    };
+    }
+    let chromium = common::chromium().expect("require checked it");
     let dir = tempfile::tempdir().unwrap();
     let html = dir.path().join("report.html");
     write_report(&html, &report(dir.path())).unwrap();

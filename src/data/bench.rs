@@ -52,35 +52,6 @@ pub enum BenchError {
     },
 }
 
-/// Reads a `/proc/self/status` field given in kB, as bytes.
-fn proc_status_kb(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    let kb: u64 = line[field.len()..]
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb * 1024)
-}
-
-/// User + system CPU seconds of this process so far.
-fn process_cpu_seconds() -> Option<f64> {
-    // SAFETY: getrusage only writes into the zeroed struct we pass.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
-        return None;
-    }
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
-    Some(secs(usage.ru_utime) + secs(usage.ru_stime))
-}
-
-/// Writing "5" to clear_refs resets VmHWM to the current RSS (Linux ≥ 4.0).
-fn reset_peak_rss() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
 /// Decodes and preprocesses the Fashion-MNIST files found in `raw_dir` (`.gz` or raw names)
 /// into a scratch folder that is removed afterwards.
 pub fn bench_preprocess(
@@ -105,9 +76,9 @@ pub fn bench_dataset(
         dir: scratch.clone(),
         source,
     })?;
-    let peak_rss_reset = reset_peak_rss();
+    let peak_rss_reset = crate::process_stats::reset_peak_rss();
 
-    let cpu_start = process_cpu_seconds();
+    let cpu_start = crate::process_stats::cpu_seconds();
     let start = Instant::now();
     let raw = load_idx_dataset(dataset, &paths, Some(&specs), entry.class_names());
     let decode_seconds = start.elapsed().as_secs_f64();
@@ -124,10 +95,10 @@ pub fn bench_dataset(
         ))
     });
     let total_seconds = start.elapsed().as_secs_f64();
-    let cpu_seconds = process_cpu_seconds()
+    let cpu_seconds = crate::process_stats::cpu_seconds()
         .zip(cpu_start)
         .map(|(end, begin)| end - begin);
-    let peak_rss_bytes = proc_status_kb("VmHWM:");
+    let peak_rss_bytes = crate::process_stats::peak_rss_bytes();
     let _ = std::fs::remove_dir_all(&scratch);
     let (images, decoded_f32_bytes, preprocess_seconds, summary) = result?;
     Ok(BenchReport {

@@ -41,12 +41,9 @@ impl std::fmt::Display for BenchReport {
     }
 }
 
-/// Peak resident set size from /proc/self/status, in MiB.
+/// Peak resident set size of this process, in MiB.
 pub fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
+    crate::process_stats::peak_rss_bytes().map(|b| b as f64 / (1024.0 * 1024.0))
 }
 
 /// Forward + backward matmul FLOPs per sample of the 784-H-Z VAE (torch script's formula).

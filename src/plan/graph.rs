@@ -166,18 +166,6 @@ impl StageGraph {
         }
         out
     }
-
-    /// The given stages and everything they (transitively) read, as a mask.
-    pub fn with_ancestors(&self, roots: &[usize]) -> Vec<bool> {
-        let mut keep = vec![false; self.stages.len()];
-        let mut stack: Vec<usize> = roots.to_vec();
-        while let Some(i) = stack.pop() {
-            if !std::mem::replace(&mut keep[i], true) {
-                stack.extend(&self.stages[i].deps);
-            }
-        }
-        keep
-    }
 }
 
 /// Kahn's algorithm; on a cycle, returns one cycle's members in order.

@@ -12,10 +12,11 @@ pub use graph::{GraphBuilder, GraphError, PlannedStage, StageGraph};
 pub use key::{KeyInputs, StageKey};
 pub use stage::{Resources, StageDef, StageKind};
 
-/// Stages matching `--stage` selectors (a name, a kind, or a glob with `*`), plus what they read.
-pub fn select(graph: &StageGraph, selectors: &[String]) -> Result<Vec<bool>, String> {
+/// Stages matching `--stage` selectors (a name, a kind, or a glob with `*`); all stages when
+/// there are none. What they read is added by the planner only where it is not cached.
+pub fn select(graph: &StageGraph, selectors: &[String]) -> Result<Vec<usize>, String> {
     if selectors.is_empty() {
-        return Ok(vec![true; graph.len()]);
+        return Ok((0..graph.len()).collect());
     }
     let mut roots = Vec::new();
     for sel in selectors {
@@ -41,7 +42,9 @@ pub fn select(graph: &StageGraph, selectors: &[String]) -> Result<Vec<bool>, Str
             ));
         }
     }
-    Ok(graph.with_ancestors(&roots))
+    roots.sort_unstable();
+    roots.dedup();
+    Ok(roots)
 }
 
 /// `*` matches any run of characters; nothing else is special.

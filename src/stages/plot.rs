@@ -116,9 +116,8 @@ impl Figures<'_> {
                 let samples = split_images(&m.model.sample(64, 1), self.w * self.h);
                 let rows = samples
                     .chunks(8)
-                    .enumerate()
-                    .map(|(i, r)| GridRow {
-                        label: if i == 0 { "".into() } else { String::new() },
+                    .map(|r| GridRow {
+                        label: String::new(),
                         images: r.to_vec(),
                     })
                     .collect();

@@ -206,6 +206,20 @@ fn handle(stream: TcpStream, reply: &Reply, seen: &Mutex<Vec<Seen>>) {
 /// Skip policy for tests that need something a fresh machine may lack. Returns true when the
 /// feature is present; otherwise prints `SKIPPED <test>: <reason>` and returns false, or panics
 /// when `PIPELINE_TEST_REQUIRE` (comma-separated, or `all`) names the feature.
+/// The first Chromium-like browser on PATH.
+pub fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ]
+    .iter()
+    .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+    .find(|candidate| candidate.is_file())
+}
+
 pub fn require(feature: &str) -> bool {
     let missing = match feature {
         "fashion-mnist" => {
@@ -226,16 +240,9 @@ pub fn require(feature: &str) -> bool {
                     )
                 })
         }
-        "chromium" => {
-            let found = std::env::var_os("PATH").is_some_and(|p| {
-                std::env::split_paths(&p).any(|d| {
-                    ["chromium", "chromium-browser", "google-chrome"]
-                        .iter()
-                        .any(|b| d.join(b).is_file())
-                })
-            });
-            (!found).then(|| "no chromium on PATH".to_string())
-        }
+        "chromium" => chromium()
+            .is_none()
+            .then(|| "no chromium on PATH".to_string()),
         other => panic!("require: unknown feature `{other}`"),
     };
     let Some(reason) = missing else { return true };
@@ -248,7 +255,9 @@ pub fn require(feature: &str) -> bool {
         panic!("required feature `{feature}` is missing: {reason}");
     }
     let test = thread::current().name().unwrap_or("<test>").to_string();
-    println!("SKIPPED {test}: {reason}");
+    // Straight to the stderr handle: libtest captures print!/eprint! of passing tests, and a
+    // skip must stay visible.
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {reason}");
     false
 }
 

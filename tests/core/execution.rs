@@ -247,3 +247,21 @@ fn runs_lists_recorded_runs() {
         "{text}"
     );
 }
+
+#[test]
+fn a_selected_cached_stage_does_not_rerun_its_removed_inputs() {
+    let p = TestProject::new();
+    p.write("spec.toml", CHAIN);
+    assert!(p.run(&["run", "spec.toml"]).status.success());
+    // Drop `gen`'s entry: `sum` is still cached, so selecting `sum` needs nothing.
+    let gen = keys(&p.plan_json("spec.toml", &[]))["gen"].clone();
+    std::fs::remove_dir_all(p.path().join(".pipeline/cache").join(gen)).unwrap();
+    let st = statuses(&p.plan_json("spec.toml", &["--stage", "sum"]));
+    assert_eq!(
+        (st["sum"].as_str(), st["gen"].as_str()),
+        ("cached", "not-needed"),
+        "{st:?}"
+    );
+    let out = p.run(&["run", "spec.toml", "--stage", "sum"]);
+    assert_eq!(count(&stderr(&out), "ran"), 0, "{}", stderr(&out));
+}
