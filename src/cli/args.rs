@@ -121,6 +121,10 @@ pub enum BenchCommand {
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// Training engine: cpu (the fast path), cuda, auto, or cpu-autodiff (dfdx's generic
+        /// kernels on the CPU: the code the CUDA engine runs).
+        #[arg(long, default_value = "cpu")]
+        device: String,
     },
     /// Decode + preprocess a full IDX dataset (default: Debian's Fashion-MNIST); time and peak memory.
     Data {

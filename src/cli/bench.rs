@@ -125,17 +125,21 @@ pub fn data(dir: &std::path::Path, dataset: &str, repeat: usize) -> anyhow::Resu
 }
 
 pub fn train(
-    hidden: usize,
-    latent: usize,
-    batch: usize,
-    steps: usize,
+    shape: crate::model::BenchShape,
     threads: Option<usize>,
+    device: &str,
 ) -> anyhow::Result<()> {
+    use crate::spec::variant::{parse_name, DEVICE_NAMES};
+    let Some(device) = parse_name(device) else {
+        anyhow::bail!(
+            "unknown device \"{device}\", expected one of: {}",
+            DEVICE_NAMES.join(", ")
+        );
+    };
     let threads = threads.unwrap_or_else(super::run::default_parallelism);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()?;
-    let report = pool.install(|| crate::model::bench_train(hidden, latent, batch, steps));
+    // The pool training uses (denormal flushing on its workers included).
+    let (pool, _) = crate::model::threads::training_pool(Some(threads))?;
+    let report = crate::model::bench_train(&pool, device, shape)?;
     println!("{report}");
     Ok(())
 }

@@ -39,7 +39,16 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
             batch,
             steps,
             threads,
-        }) => bench::train(hidden, latent, batch, steps, threads),
+            device,
+        }) => {
+            let shape = crate::model::BenchShape {
+                hidden,
+                latent,
+                batch,
+                steps,
+            };
+            bench::train(shape, threads, &device)
+        }
         Command::Bench(BenchCommand::Data {
             dir,
             dataset,

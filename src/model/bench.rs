@@ -1,18 +1,23 @@
-//! Training-speed benchmark of the CPU fast path on the pytorch/examples `vae` model, timed
-//! exactly like `torch_vae_bench.py`: random inputs, 20 warm-up steps, then `steps` full Adam
-//! steps (fresh reparameterisation noise, forward, backward, update) under the clock.
+//! Training-speed benchmark of a training engine (CPU fast path, CUDA, …) on the
+//! pytorch/examples `vae` model, timed exactly like `torch_vae_bench.py`: random inputs, 20
+//! warm-up steps, then `steps` full Adam steps (fresh reparameterisation noise, forward,
+//! backward, update) under the clock.
 use std::time::Instant;
 
-use super::adam::{Adam, AdamConfig};
-use super::config::ModelConfig;
+use super::adam::AdamConfig;
+use super::config::{DeviceChoice, ModelConfig};
+use super::device;
 use super::network::Architecture;
-use super::objective::{loss_and_grad, Batch, TermWeights, Workspace};
+use super::objective::{Batch, TermWeights};
+use super::resident::HostState;
 use super::rng::{Rng, Stream};
+use super::ModelError;
 
 const WARMUP_STEPS: usize = 20;
 
 #[derive(Debug, Clone)]
 pub struct BenchReport {
+    pub device: String,
     pub threads: usize,
     pub hidden: usize,
     pub latent: usize,
@@ -31,8 +36,8 @@ impl std::fmt::Display for BenchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "pipeline threads {} hidden {} latent {} batch {}: {:.0} samples/s, {:.2} ms/step, {:.1} GFLOP/s, loss {:.3}",
-            self.threads, self.hidden, self.latent, self.batch, self.samples_per_sec, self.ms_per_step, self.gflops, self.final_loss
+            "pipeline [{}] hidden {} latent {} batch {}: {:.0} samples/s, {:.2} ms/step, {:.1} GFLOP/s, loss {:.3}",
+            self.device, self.hidden, self.latent, self.batch, self.samples_per_sec, self.ms_per_step, self.gflops, self.final_loss
         )?;
         match self.peak_rss_mib {
             Some(mib) => write!(f, ", peak RSS {mib:.1} MiB"),
@@ -46,18 +51,37 @@ pub fn peak_rss_mib() -> Option<f64> {
     crate::process_stats::peak_rss_bytes().map(|b| b as f64 / (1024.0 * 1024.0))
 }
 
+/// The model and run length of one benchmark.
+#[derive(Debug, Clone, Copy)]
+pub struct BenchShape {
+    pub hidden: usize,
+    pub latent: usize,
+    pub batch: usize,
+    pub steps: usize,
+}
+
 /// Forward + backward matmul FLOPs per sample of the 784-H-Z VAE (torch script's formula).
 pub fn flops_per_sample(hidden: usize, latent: usize) -> f64 {
     6.0 * (784 * hidden + 2 * hidden * latent + latent * hidden + hidden * 784) as f64
 }
 
-/// Times `steps` training steps on the current rayon pool's threads.
-pub fn bench_train(hidden: usize, latent: usize, batch: usize, steps: usize) -> BenchReport {
-    let threads = rayon::current_num_threads();
+/// Times `steps` training steps of the engine `device` selects, CPU work on `pool`.
+pub fn bench_train(
+    pool: &rayon::ThreadPool,
+    device: DeviceChoice,
+    shape: BenchShape,
+) -> Result<BenchReport, ModelError> {
+    let BenchShape {
+        hidden,
+        latent,
+        batch,
+        steps,
+    } = shape;
+    let threads = pool.current_num_threads();
     let config = ModelConfig::reference_vae(hidden, latent);
     let arch = Architecture::new(&config).expect("reference config is valid");
-    let mut params = arch.init_params::<f32>(0);
-    let mut grads = vec![0.0f32; params.len()];
+    let params = arch.init_params::<f32>(0);
+    let zeros = vec![0.0f32; params.len()];
     let adam_cfg = AdamConfig {
         lr: 1e-3,
         beta1: 0.9,
@@ -65,8 +89,13 @@ pub fn bench_train(hidden: usize, latent: usize, batch: usize, steps: usize) -> 
         eps: 1e-8,
         weight_decay: 0.0,
     };
-    let mut adam = Adam::new(adam_cfg, params.len());
-    let mut ws = Workspace::new(&arch, batch);
+    let start = HostState {
+        params: &params,
+        m: &zeros,
+        v: &zeros,
+        step: 0,
+    };
+    let mut engine = device::engine(device, &arch, threads, batch, adam_cfg, start)?;
     let mut data_rng = Rng::from_key(&[42]);
     let x: Vec<f32> = (0..batch * 784).map(|_| data_rng.uniform()).collect();
     let mut eps = vec![0.0f32; batch * latent];
@@ -79,16 +108,10 @@ pub fn bench_train(hidden: usize, latent: usize, batch: usize, steps: usize) -> 
             rows: batch,
             eps: Some(&eps),
         };
-        let sums = loss_and_grad(
-            &arch,
-            &params,
-            Some(&mut grads),
-            &mut ws,
-            &b,
-            weights,
-            threads,
-        );
-        adam.update(&mut params, &grads);
+        // The loss comes back to the host every step, as in training (NaN checks need it),
+        // which also keeps an asynchronous device from running ahead of the clock.
+        let sums = engine.forward_backward(pool, &arch, &b, weights);
+        engine.apply_update(pool);
         sums.total(weights) / batch as f64
     };
     for i in 0..WARMUP_STEPS {
@@ -101,7 +124,8 @@ pub fn bench_train(hidden: usize, latent: usize, batch: usize, steps: usize) -> 
     }
     let secs = started.elapsed().as_secs_f64();
     let samples = (steps * batch) as f64;
-    BenchReport {
+    Ok(BenchReport {
+        device: engine.name(),
         threads,
         hidden,
         latent,
@@ -112,5 +136,5 @@ pub fn bench_train(hidden: usize, latent: usize, batch: usize, steps: usize) -> 
         gflops: samples * flops_per_sample(hidden, latent) / secs / 1e9,
         final_loss: loss,
         peak_rss_mib: peak_rss_mib(),
-    }
+    })
 }

@@ -82,7 +82,10 @@ fn one() -> f32 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeviceChoice {
+    /// The hand-written fast path.
     Cpu,
+    /// dfdx autodiff on the CPU: slow, but the same code as `Cuda`, to check it without a GPU.
+    CpuAutodiff,
     Cuda,
     /// CUDA when compiled with the `cuda` feature and a device opens, else CPU.
     Auto,

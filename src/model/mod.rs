@@ -19,6 +19,7 @@ pub mod linalg;
 pub mod metrics_csv;
 pub mod network;
 pub mod objective;
+pub mod resident;
 pub mod rng;
 pub mod threads;
 pub mod train;
@@ -26,7 +27,7 @@ pub mod trained;
 
 use std::path::PathBuf;
 
-pub use bench::{bench_train, BenchReport};
+pub use bench::{bench_train, BenchReport, BenchShape};
 pub use config::{Activation, DeviceChoice, Likelihood, ModelConfig, Noise, TrainConfig, Variant};
 pub use train::{train, EpochMetrics, Silent, TrainData, TrainObserver, TrainSummary};
 pub use trained::{load_checkpoint, PerExample, TrainedModel};

@@ -5,13 +5,14 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::adam::{Adam, AdamConfig};
+use super::adam::AdamConfig;
 use super::checkpoint::{self, RngPosition, TrainState, MODEL_FILE};
 use super::config::{ModelConfig, Noise, TrainConfig};
 use super::device::{self, Engine};
 use super::metrics_csv;
 use super::network::Architecture;
 use super::objective::{Batch, LossSums, TermWeights};
+use super::resident::HostState;
 use super::rng::{Rng, Stream};
 use super::ModelError;
 
@@ -160,7 +161,6 @@ fn run_epochs(
     threads: usize,
 ) -> Result<TrainSummary, ModelError> {
     let arch = Architecture::new(model)?;
-    let mut engine = device::engine(cfg.device, &arch, threads)?;
     let mut state = starting_state(model, cfg, dir, &arch)?;
     let resumed_from = (state.rng.next_epoch > 0).then_some(state.rng.next_epoch);
     let adam_cfg = AdamConfig {
@@ -170,14 +170,13 @@ fn run_epochs(
         eps: 1e-8,
         weight_decay: cfg.weight_decay as f64,
     };
-    let mut adam = Adam {
-        config: adam_cfg,
-        m: std::mem::take(&mut state.adam_m),
-        v: std::mem::take(&mut state.adam_v),
+    let start = HostState {
+        params: &state.params,
+        m: &state.adam_m,
+        v: &state.adam_v,
         step: state.adam_step,
     };
-    let mut params = std::mem::take(&mut state.params);
-    let mut grads = vec![0.0f32; params.len()];
+    let mut engine = device::engine(cfg.device, &arch, threads, cfg.batch_size, adam_cfg, start)?;
     let mut batcher = Batcher::new(model, cfg, data.dim);
     let n = data.train.len() / data.dim;
     let batches = n.div_ceil(cfg.batch_size);
@@ -197,10 +196,9 @@ fn run_epochs(
             }
             batcher.fill(data.train, rows, epoch as u64, b as u64, true);
             let batch = batcher.batch(rows.len());
-            let s =
-                engine.loss_and_grad(pool, &arch, &params, Some(&mut grads), &batch, weights)?;
+            let s = engine.forward_backward(pool, &arch, &batch, weights);
             check_finite(&s, weights, rows.len(), epoch, b)?;
-            pool.install(|| adam.update(&mut params, &grads));
+            engine.apply_update(pool);
             sums.recon += s.recon;
             sums.kl += s.kl;
             sums.l1 += s.l1;
@@ -211,11 +209,10 @@ fn run_epochs(
                 &mut engine,
                 pool,
                 &arch,
-                &params,
                 &mut batcher,
                 val,
                 weights,
-            )?),
+            )),
             None => None,
         };
         let m = EpochMetrics {
@@ -229,19 +226,13 @@ fn run_epochs(
         observer.epoch_done(&m);
         state.metrics.push(m);
         state.rng.next_epoch = epoch + 1;
-        state.adam_step = adam.step;
-        std::mem::swap(&mut state.params, &mut params);
-        std::mem::swap(&mut state.adam_m, &mut adam.m);
-        std::mem::swap(&mut state.adam_v, &mut adam.v);
-        let saved = checkpoint::save_state(dir, &state);
-        std::mem::swap(&mut state.params, &mut params);
-        std::mem::swap(&mut state.adam_m, &mut adam.m);
-        std::mem::swap(&mut state.adam_v, &mut adam.v);
-        saved?;
+        state.adam_step = engine.download(&mut state.params, &mut state.adam_m, &mut state.adam_v);
+        checkpoint::save_state(dir, &state)?;
         metrics_csv::write(&metrics_path, &state.metrics)?;
     }
+    // `state` holds the weights: each epoch ends by downloading them for its checkpoint.
     let model_path = dir.join(MODEL_FILE);
-    checkpoint::save_model(&model_path, model, &params)?;
+    checkpoint::save_model(&model_path, model, &state.params)?;
     metrics_csv::write(&metrics_path, &state.metrics)?;
     Ok(TrainSummary {
         metrics: state.metrics,
@@ -249,7 +240,7 @@ fn run_epochs(
         model_path,
         metrics_path,
         device: engine.name(),
-        final_params: params,
+        final_params: state.params,
     })
 }
 
@@ -283,11 +274,10 @@ fn evaluate(
     engine: &mut Engine,
     pool: &rayon::ThreadPool,
     arch: &Architecture,
-    params: &[f32],
     batcher: &mut Batcher,
     data: &[f32],
     weights: TermWeights,
-) -> Result<f64, ModelError> {
+) -> f64 {
     let n = data.len() / arch.input_dim();
     let size = batcher.capacity;
     let mut total = 0.0;
@@ -295,11 +285,9 @@ fn evaluate(
     for (b, chunk) in rows.chunks(size).enumerate() {
         batcher.fill(data, chunk, u64::MAX, b as u64, false);
         let batch = batcher.batch(chunk.len());
-        total += engine
-            .loss_and_grad(pool, arch, params, None, &batch, weights)?
-            .total(weights);
+        total += engine.loss(pool, arch, &batch, weights).total(weights);
     }
-    Ok(total / n as f64)
+    total / n as f64
 }
 
 /// Assembles batches: gathers rows, binarizes, corrupts, draws reparameterisation noise.

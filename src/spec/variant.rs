@@ -66,7 +66,7 @@ pub enum NoiseKind {
 
 pub const NOISE_NAMES: &[&str] = &["gaussian", "masking"];
 
-pub const DEVICE_NAMES: &[&str] = &["cpu", "cuda", "auto"];
+pub const DEVICE_NAMES: &[&str] = &["cpu", "cuda", "auto", "cpu-autodiff"];
 
 /// Parses a kebab-case name into one of the enums above via serde, so names live in one place.
 pub fn parse_name<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {

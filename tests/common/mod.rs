@@ -243,6 +243,7 @@ pub fn require(feature: &str) -> bool {
         "chromium" => chromium()
             .is_none()
             .then(|| "no chromium on PATH".to_string()),
+        "cuda" => pipeline::model::device::cuda_unavailable(),
         other => panic!("require: unknown feature `{other}`"),
     };
     let Some(reason) = missing else { return true };
