@@ -3,10 +3,12 @@
 
 mod common;
 
-use common::{fixture_dataset, SIDE};
+use common::{fixture_dataset, idx_fixture, SIDE};
 use pipeline::data::prepared::{read_prepared, write_prepared, PreparedError};
 use pipeline::data::preprocess::{preprocess, Binarize, PreprocessError, PreprocessOptions};
+use pipeline::data::raw::load_idx_dataset;
 use pipeline::data::shapes::{self, ShapesOptions, FACTOR_SIZES};
+use std::path::Path;
 use tempfile::TempDir;
 
 /// Index of each stored image, recovered from its first two pixels.
@@ -109,6 +111,103 @@ fn class_filter_keeps_only_those_classes_in_train_and_val() {
     assert_eq!(s.test.n, 60, "test keeps every class for anomaly scoring");
     let bad = PreprocessOptions {
         classes: Some(vec![10]),
+        ..Default::default()
+    };
+    assert!(matches!(
+        preprocess(&raw, &bad, &tmp.path().join("bad")),
+        Err(PreprocessError::Options(_))
+    ));
+}
+
+/// Ids of the test split carved with `opts`, after checking it is disjoint from train and val
+/// and that the three splits cover every training image.
+fn carved_test_ids(
+    raw: &pipeline::data::RawDataset,
+    opts: &PreprocessOptions,
+    out: &Path,
+) -> Vec<usize> {
+    let s = preprocess(raw, opts, out).unwrap();
+    let [train, val, test] = ["train", "val", "test"]
+        .map(|n| ids(&read_prepared(&out.join(format!("{n}.bin"))).unwrap()));
+    let mut all: Vec<usize> = train.iter().chain(&val).chain(&test).copied().collect();
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        (0..raw.train.n).collect::<Vec<_>>(),
+        "disjoint and complete"
+    );
+    assert_eq!(
+        (s.train.n, s.val.n, s.test.n),
+        (train.len(), val.len(), test.len())
+    );
+    test
+}
+
+#[test]
+fn carved_test_split_is_disjoint_stratified_and_seeded() {
+    let tmp = TempDir::new().unwrap();
+    let (paths, specs) = idx_fixture(tmp.path());
+    // Training files only: the dataset's own test files are never read.
+    let classes = (0..10).map(|c| format!("c{c}")).collect();
+    let raw = load_idx_dataset("toy", &paths[..2], Some(&specs[..2]), classes).unwrap();
+    assert_eq!(
+        (raw.train.n, raw.test.n, raw.payload_sha256.len()),
+        (325, 0, 2)
+    );
+    // 0.25 of 10 + 5c is fractional for most classes, so per-class rounding is exercised.
+    let opts = PreprocessOptions {
+        val_fraction: 0.1,
+        test_fraction: 0.25,
+        split_seed: 5,
+        ..Default::default()
+    };
+    let test = carved_test_ids(&raw, &opts, &tmp.path().join("a"));
+    let prepared = read_prepared(&tmp.path().join("a/test.bin")).unwrap();
+    for (id, label) in test.iter().zip(&prepared.labels) {
+        assert_eq!(
+            raw.train.labels[*id], *label,
+            "labels travel with their images"
+        );
+    }
+    for c in 0..10u8 {
+        let n = raw.train.labels.iter().filter(|&&l| l == c).count() as f64;
+        let got = prepared.labels.iter().filter(|&&l| l == c).count() as f64;
+        assert!((got - 0.25 * n).abs() <= 1.0, "class {c}: {got} of {n}");
+    }
+    // Both fractions are shares of the training files: val is 0.1 of 325, not of what is left.
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("a/summary.json")).unwrap()).unwrap();
+    let n_val = s["val"]["n"].as_u64().unwrap() as f64;
+    assert!((n_val - 0.1 * 325.0).abs() <= 1.0, "{n_val}");
+    assert_eq!(test, carved_test_ids(&raw, &opts, &tmp.path().join("b")));
+    let other = PreprocessOptions {
+        split_seed: 6,
+        ..opts.clone()
+    };
+    assert_ne!(test, carved_test_ids(&raw, &other, &tmp.path().join("c")));
+    let no_test = PreprocessOptions {
+        test_fraction: 0.0,
+        ..opts
+    };
+    let err = preprocess(&raw, &no_test, &tmp.path().join("d")).unwrap_err();
+    assert!(err.to_string().contains("set test_fraction"), "{err}");
+}
+
+#[test]
+fn carved_test_split_keeps_every_class_under_a_class_filter() {
+    let tmp = TempDir::new().unwrap();
+    let raw = fixture_dataset(tmp.path());
+    let opts = PreprocessOptions {
+        test_fraction: 0.2,
+        classes: Some(vec![3]),
+        ..Default::default()
+    };
+    let s = preprocess(&raw, &opts, &tmp.path().join("out")).unwrap();
+    assert!(s.test.label_histogram.iter().all(|&n| n > 0), "{s:?}");
+    assert_eq!(s.train.n + s.val.n, 25 - 5, "class 3 minus its test share");
+    let bad = PreprocessOptions {
+        val_fraction: 0.5,
+        test_fraction: 0.5,
         ..Default::default()
     };
     assert!(matches!(

@@ -21,6 +21,11 @@ impl FileRole {
         FileRole::TestImages,
         FileRole::TestLabels,
     ];
+
+    /// True for the two files a carved test split needs (`test_fraction`): the training files.
+    pub fn is_train(self) -> bool {
+        matches!(self, FileRole::TrainImages | FileRole::TrainLabels)
+    }
 }
 
 /// One file to obtain: its uncompressed IDX name, where it may be found and the sha256 of its
@@ -248,14 +253,17 @@ pub struct FileRef {
     pub sha256: String,
 }
 
-/// A dataset described by the spec instead of the catalog (four IDX files).
+/// A dataset described by the spec instead of the catalog: four IDX files, or only the two
+/// training files when the test split is carved out of them (`test_fraction`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetFiles {
     pub train_images: FileRef,
     pub train_labels: FileRef,
-    pub test_images: FileRef,
-    pub test_labels: FileRef,
+    #[serde(default)]
+    pub test_images: Option<FileRef>,
+    #[serde(default)]
+    pub test_labels: Option<FileRef>,
     #[serde(default)]
     pub class_names: Option<Vec<String>>,
 }
@@ -270,16 +278,17 @@ pub enum DatasetFilesError {
 }
 
 impl DatasetFiles {
-    /// File specs in `FileRole::ALL` order; the file name is taken from the path or URL with
-    /// any `.gz` removed.
+    /// File specs of the files given, in `FileRole::ALL` order; the file name is taken from the
+    /// path or URL with any `.gz` removed.
     pub fn file_specs(&self) -> Result<Vec<FileSpec>, DatasetFilesError> {
         let refs = [
-            (FileRole::TrainImages, &self.train_images),
-            (FileRole::TrainLabels, &self.train_labels),
-            (FileRole::TestImages, &self.test_images),
-            (FileRole::TestLabels, &self.test_labels),
+            (FileRole::TrainImages, Some(&self.train_images)),
+            (FileRole::TrainLabels, Some(&self.train_labels)),
+            (FileRole::TestImages, self.test_images.as_ref()),
+            (FileRole::TestLabels, self.test_labels.as_ref()),
         ];
         refs.iter()
+            .filter_map(|(role, r)| r.map(|r| (role, r)))
             .map(|(role, r)| {
                 let sha = r.sha256.to_ascii_lowercase();
                 if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -345,14 +354,22 @@ mod tests {
                 url: Some("https://x/y/labels.gz".into()),
                 ..good.clone()
             },
-            test_images: good.clone(),
-            test_labels: good.clone(),
+            test_images: None,
+            test_labels: None,
             class_names: None,
         };
         let specs = files.file_specs().unwrap();
+        assert_eq!(specs.len(), 2, "training files only");
+        files.test_images = Some(good.clone());
+        files.test_labels = Some(good.clone());
+        let specs = files.file_specs().unwrap();
         assert_eq!(specs[0].name, "train-images-idx3-ubyte");
         assert_eq!((specs[1].name.as_str(), specs[1].urls.len()), ("labels", 1));
-        files.test_labels.sha256 = "xyz".into();
+        assert_eq!(
+            specs.iter().map(|s| s.role).collect::<Vec<_>>(),
+            FileRole::ALL
+        );
+        files.test_labels.as_mut().unwrap().sha256 = "xyz".into();
         assert!(matches!(
             files.file_specs(),
             Err(DatasetFilesError::BadSha256 {
@@ -360,11 +377,11 @@ mod tests {
                 ..
             })
         ));
-        files.test_labels = FileRef {
+        files.test_labels = Some(FileRef {
             path: None,
             url: None,
             ..good
-        };
+        });
         assert!(matches!(
             files.file_specs(),
             Err(DatasetFilesError::NoLocation { .. })

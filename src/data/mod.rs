@@ -4,7 +4,8 @@
 //! The orchestrator's `download` stage calls [`fetch::fetch_file`] once per file of a
 //! [`catalog::CatalogEntry`] (or of a spec's own [`catalog::DatasetFiles`]); its `preprocess`
 //! stage gets a [`raw::RawDataset`] from [`raw::load_raw`] (catalog files, a spec's files or
-//! the generated `shapes`) and calls [`preprocess::preprocess`].
+//! the generated `shapes`) and calls [`preprocess::preprocess`], which splits it as
+//! [`split::split_indices`] says.
 
 pub mod bench;
 pub mod catalog;
@@ -16,6 +17,7 @@ pub mod preprocess;
 pub mod raw;
 pub mod shapes;
 pub mod sources;
+pub mod split;
 pub mod verify;
 
 pub use catalog::{lookup, names, CatalogEntry, DatasetFiles, FileRole, FileSpec};

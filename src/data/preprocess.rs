@@ -1,11 +1,11 @@
 //! Turns a `RawDataset` into prepared `train.bin` / `val.bin` / `test.bin`, a `summary.json`
-//! and a `contact_sheet.png`: class filter, stratified subset, seeded train/val split and
-//! pixel scaling or binarization.
+//! and a `contact_sheet.png`: the splits chosen by `split.rs` (class filter, stratified subset,
+//! seeded train/val split, optional carved test split), then pixel scaling or binarization.
 
 use super::contact_sheet::write_contact_sheet;
 use super::prepared::{PreparedError, PreparedHeader, PreparedWriter, VERSION};
 use super::raw::{RawDataset, RawSplit};
-use super::SplitMix64;
+pub use super::split::{split_indices, stratified_subset, SplitIndices};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -29,8 +29,14 @@ pub enum Binarize {
 pub struct PreprocessOptions {
     pub binarize: Binarize,
     /// Fraction of the (filtered, subset) training pool moved to the validation split, drawn
-    /// uniformly at random with `split_seed` (not stratified).
+    /// uniformly at random with `split_seed` (not stratified). With `test_fraction` it is a
+    /// share of the training files instead (see `split::val_share`).
     pub val_fraction: f64,
+    /// When > 0, the test split is this fraction of the training files, stratified by class
+    /// and seeded by `split_seed`, and the dataset's own test files are not read. Left out of
+    /// the serialized options at 0 so prepared headers and cache keys stay as they were.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub test_fraction: f64,
     pub split_seed: u64,
     /// Keep this many training examples, class proportions preserved (largest remainder).
     pub subset: Option<usize>,
@@ -41,11 +47,16 @@ pub struct PreprocessOptions {
     pub flatten: bool,
 }
 
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
 impl Default for PreprocessOptions {
     fn default() -> Self {
         PreprocessOptions {
             binarize: Binarize::None,
             val_fraction: 0.1,
+            test_fraction: 0.0,
             split_seed: 0,
             subset: None,
             classes: None,
@@ -131,6 +142,24 @@ fn validate(raw: &RawDataset, opts: &PreprocessOptions) -> Result<(), Preprocess
             opts.val_fraction
         ));
     }
+    if !(0.0..1.0).contains(&opts.test_fraction) {
+        return bad(format!(
+            "test_fraction {} is outside [0, 1)",
+            opts.test_fraction
+        ));
+    }
+    if opts.test_fraction > 0.0 && opts.val_fraction + opts.test_fraction >= 1.0 {
+        return bad(format!(
+            "val_fraction {} + test_fraction {} leave no training data",
+            opts.val_fraction, opts.test_fraction
+        ));
+    }
+    if opts.test_fraction == 0.0 && raw.test.n == 0 && raw.train.n > 0 {
+        return bad(format!(
+            "{} has no test split: set test_fraction to carve one out of the training files",
+            raw.name
+        ));
+    }
     if let Binarize::Static { threshold } = opts.binarize {
         if !(0.0..=1.0).contains(&threshold) {
             return bad(format!("binarize threshold {threshold} is outside [0, 1]"));
@@ -152,67 +181,6 @@ fn validate(raw: &RawDataset, opts: &PreprocessOptions) -> Result<(), Preprocess
         }
     }
     Ok(())
-}
-
-/// Picks `k` of `pool` preserving class proportions: each class gets `floor(k·share)`, the
-/// remaining slots go to the largest fractional remainders (ties: lower class first).
-pub fn stratified_subset(
-    labels: &[u8],
-    pool: &[usize],
-    k: usize,
-    rng: &mut SplitMix64,
-) -> Vec<usize> {
-    if k >= pool.len() {
-        return pool.to_vec();
-    }
-    let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); 256];
-    for &i in pool {
-        by_class[labels[i] as usize].push(i);
-    }
-    let total = pool.len();
-    let mut quota: Vec<usize> = by_class.iter().map(|c| c.len() * k / total).collect();
-    let mut order: Vec<usize> = (0..256).filter(|&c| !by_class[c].is_empty()).collect();
-    // Remainder of c.len()*k/total, compared exactly in integers.
-    order.sort_by_key(|&c| std::cmp::Reverse(by_class[c].len() * k % total));
-    let missing = k - quota.iter().sum::<usize>();
-    for &c in order.iter().take(missing) {
-        quota[c] += 1;
-    }
-    let mut out = Vec::with_capacity(k);
-    for (c, members) in by_class.iter_mut().enumerate() {
-        rng.shuffle(members);
-        out.extend_from_slice(&members[..quota[c]]);
-    }
-    out.sort_unstable();
-    out
-}
-
-/// Train/val/test indices into the raw splits, from the options alone (deterministic).
-pub fn split_indices(
-    raw: &RawDataset,
-    opts: &PreprocessOptions,
-) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
-    let labels = &raw.train.labels;
-    let mut pool: Vec<usize> = match &opts.classes {
-        Some(keep) => (0..raw.train.n)
-            .filter(|&i| keep.contains(&labels[i]))
-            .collect(),
-        None => (0..raw.train.n).collect(),
-    };
-    // Independent streams so changing the subset size does not reshuffle the val split.
-    let mut subset_rng = SplitMix64::new(opts.split_seed ^ 0xA076_1D64_78BD_642F);
-    if let Some(k) = opts.subset {
-        pool = stratified_subset(labels, &pool, k, &mut subset_rng);
-    }
-    let mut rng = SplitMix64::new(opts.split_seed);
-    rng.shuffle(&mut pool);
-    let n_val = (opts.val_fraction * pool.len() as f64).round() as usize;
-    let mut val = pool[..n_val].to_vec();
-    let mut train = pool[n_val..].to_vec();
-    // Ascending order: sequential reads of the source pixels; trainers shuffle per epoch anyway.
-    val.sort_unstable();
-    train.sort_unstable();
-    (train, val, (0..raw.test.n).collect())
 }
 
 /// Value histogram kept as four interleaved sub-histograms: runs of equal values (the zero
@@ -307,7 +275,12 @@ pub fn preprocess(
         file: out_dir.into(),
         source,
     })?;
-    let (train, val, test) = split_indices(raw, opts);
+    let SplitIndices {
+        train,
+        val,
+        test,
+        test_from_train,
+    } = split_indices(raw, opts);
     let lut = pixel_lut(&opts.binarize);
     let options_json = serde_json::to_value(opts).expect("options serialize");
     let sheet_indices = train.clone();
@@ -324,7 +297,11 @@ pub fn preprocess(
         },
         SplitJob {
             name: "test",
-            source: &raw.test,
+            source: if test_from_train {
+                &raw.train
+            } else {
+                &raw.test
+            },
             indices: test,
         },
     ];

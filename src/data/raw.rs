@@ -1,5 +1,5 @@
 //! `RawDataset`: decoded train/test images and labels (u8 pixels) before preprocessing, and
-//! loading one from four verified IDX files.
+//! loading one from four verified IDX files (or two, when only the training files are used).
 
 use super::catalog::{CatalogEntry, FileRole, FileSpec};
 use super::idx::{self, IdxError, IdxImages};
@@ -72,7 +72,8 @@ pub enum RawSource<'a> {
         entry: &'a CatalogEntry,
         dir: &'a Path,
     },
-    /// A spec's own four files (`DatasetFiles::file_specs`), in `FileRole::ALL` order.
+    /// A spec's own files (`DatasetFiles::file_specs`) in `FileRole::ALL` order: all four, or
+    /// the two training files when the test split is carved out of them.
     Files {
         name: &'a str,
         paths: &'a [PathBuf],
@@ -157,32 +158,41 @@ fn load_one(path: &Path, role: FileRole, expected_sha: Option<&str>) -> Result<L
 }
 
 /// Loads the four IDX files (in `FileRole::ALL` order: train images, train labels, test images,
-/// test labels). With `specs`, each payload's sha256 must match. Decoding and hashing of the
-/// big files run in parallel: on 2 cores this roughly halves the wall time.
+/// test labels), or only the first two for a dataset whose test split is carved out of its
+/// training files; the test split is then empty. With `specs`, each payload's sha256 must
+/// match. Decoding and hashing of the big files run in parallel: on 2 cores this roughly halves
+/// the wall time.
 pub fn load_idx_dataset(
     name: &str,
     paths: &[PathBuf],
     specs: Option<&[FileSpec]>,
     class_names: Vec<String>,
 ) -> Result<RawDataset, RawError> {
-    assert_eq!(paths.len(), 4, "load_idx_dataset needs exactly 4 paths");
-    let sha = |i: usize| specs.and_then(|s| s.get(i)).map(|s| s.sha256.as_str());
-    let ((train_img, train_lab), (test_img, test_lab)) = rayon::join(
-        || {
-            rayon::join(
-                || load_one(&paths[0], FileRole::TrainImages, sha(0)),
-                || load_one(&paths[1], FileRole::TrainLabels, sha(1)),
-            )
-        },
-        || {
-            rayon::join(
-                || load_one(&paths[2], FileRole::TestImages, sha(2)),
-                || load_one(&paths[3], FileRole::TestLabels, sha(3)),
-            )
-        },
+    assert!(
+        paths.len() == 4 || paths.len() == 2,
+        "load_idx_dataset needs 4 paths, or 2 for training files only"
     );
-    let (train_img, train_lab, test_img, test_lab) = (train_img?, train_lab?, test_img?, test_lab?);
-    let provenance = [&train_img, &train_lab, &test_img, &test_lab]
+    let sha = |i: usize| specs.and_then(|s| s.get(i)).map(|s| s.sha256.as_str());
+    let load_pair = |at: usize, images: FileRole, labels: FileRole| {
+        rayon::join(
+            || load_one(&paths[at], images, sha(at)),
+            || load_one(&paths[at + 1], labels, sha(at + 1)),
+        )
+    };
+    let ((train_img, train_lab), test) = rayon::join(
+        || load_pair(0, FileRole::TrainImages, FileRole::TrainLabels),
+        || (paths.len() == 4).then(|| load_pair(2, FileRole::TestImages, FileRole::TestLabels)),
+    );
+    let (train_img, train_lab) = (train_img?, train_lab?);
+    let test = match test {
+        Some((img, lab)) => Some((img?, lab?)),
+        None => None,
+    };
+    let mut loaded = vec![&train_img, &train_lab];
+    if let Some((img, lab)) = &test {
+        loaded.extend([img, lab]);
+    }
+    let provenance = loaded
         .iter()
         .map(|l| {
             let file = l.path.file_name().unwrap_or_default().to_string_lossy();
@@ -192,19 +202,28 @@ pub fn load_idx_dataset(
             )
         })
         .collect();
-    let train = into_split(train_img, train_lab, class_names.len())?;
-    let test = into_split(test_img, test_lab, class_names.len())?;
-    let (train, tr_shape) = train;
-    let (test, te_shape) = test;
-    if tr_shape != te_shape {
-        return Err(RawError::ShapeMismatch {
-            dir: paths[0].parent().unwrap_or(Path::new(".")).into(),
-            train_rows: tr_shape.0,
-            train_cols: tr_shape.1,
-            test_rows: te_shape.0,
-            test_cols: te_shape.1,
-        });
-    }
+    let (train, tr_shape) = into_split(train_img, train_lab, class_names.len())?;
+    let test = match test {
+        Some((img, lab)) => {
+            let (test, te_shape) = into_split(img, lab, class_names.len())?;
+            if tr_shape != te_shape {
+                return Err(RawError::ShapeMismatch {
+                    dir: paths[0].parent().unwrap_or(Path::new(".")).into(),
+                    train_rows: tr_shape.0,
+                    train_cols: tr_shape.1,
+                    test_rows: te_shape.0,
+                    test_cols: te_shape.1,
+                });
+            }
+            test
+        }
+        None => RawSplit {
+            n: 0,
+            pixels: Vec::new(),
+            labels: Vec::new(),
+            factors: None,
+        },
+    };
     Ok(RawDataset {
         name: name.to_string(),
         rows: tr_shape.0,

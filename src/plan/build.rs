@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::spec::{Location, Spec, SpecError, SpecErrors};
+use crate::spec::{DataFileSpec, Location, Spec, SpecError, SpecErrors};
 
 use super::graph::{GraphBuilder, GraphError, StageGraph};
 use super::params::*;
@@ -44,9 +44,7 @@ pub fn build_graph(spec: &Spec) -> Result<StageGraph, SpecErrors> {
         let mut pre_inputs = BTreeMap::new();
         if ds.shapes.is_none() {
             let dl_name = format!("download/{}", ds.name);
-            let files = ds
-                .files
-                .iter()
+            let files = needed_files(spec)
                 .map(|(r, f)| (r.clone(), f.sha256.clone()))
                 .collect();
             let mut d = def(
@@ -55,6 +53,7 @@ pub fn build_graph(spec: &Spec) -> Result<StageGraph, SpecErrors> {
                 DownloadParams {
                     dataset: ds.name.clone(),
                     files,
+                    train_only: spec.preprocess.carves_test(),
                 },
                 BTreeMap::new(),
             );
@@ -159,19 +158,23 @@ pub fn build_graph(spec: &Spec) -> Result<StageGraph, SpecErrors> {
     g.seal().map_err(|e| graph_error(spec, e))
 }
 
+/// The spec's own data files that will be read: test files given alongside a carved test
+/// split (`preprocess.test_fraction`) are ignored, so they are neither fetched nor hashed.
+fn needed_files(spec: &Spec) -> impl Iterator<Item = (&String, &DataFileSpec)> {
+    let carves = spec.preprocess.carves_test();
+    spec.dataset
+        .iter()
+        .flat_map(|d| d.files.iter())
+        .filter(move |(role, _)| !carves || role.starts_with("train_"))
+}
+
 /// A spec's own data files with paths made absolute (where to read is not part of any key).
 fn own_files(spec: &Spec) -> serde_json::Value {
-    let files = spec
-        .dataset
-        .as_ref()
-        .map(|d| d.files.clone())
-        .unwrap_or_default();
-    let resolved: serde_json::Map<String, serde_json::Value> = files
-        .into_iter()
+    let resolved: serde_json::Map<String, serde_json::Value> = needed_files(spec)
         .map(|(role, f)| {
-            let path = f.path.map(|p| spec.dir.join(p));
+            let path = f.path.as_ref().map(|p| spec.dir.join(p));
             (
-                role,
+                role.clone(),
                 serde_json::json!({ "path": path, "url": f.url, "sha256": f.sha256 }),
             )
         })

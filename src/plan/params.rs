@@ -32,6 +32,10 @@ pub struct DownloadParams {
     /// File role → sha256 of the decompressed payload, for files the spec names itself.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub files: BTreeMap<String, String>,
+    /// Only the training files are fetched: the test split is carved out of them
+    /// (`preprocess.test_fraction`). Left out when false so existing keys stay valid.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub train_only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -18,6 +18,7 @@ const SECTION_FIELDS: &[(&str, &[&str])] = &[
             "binarize",
             "threshold",
             "val_fraction",
+            "test_fraction",
             "split_seed",
             "subset",
             "classes",

@@ -1,6 +1,7 @@
 //! Experiment specs: raw TOML → validated spec → sweep expansion.
 
 mod check;
+mod data;
 pub mod diagnostics;
 mod load;
 pub mod raw;
@@ -12,8 +13,9 @@ pub mod variant;
 
 use std::path::Path;
 
+pub use data::{training_set_size, KNOWN_DATASETS};
 pub use diagnostics::{Location, SpecError, SpecErrors};
-pub use validate::{is_safe_name, training_set_size, KNOWN_DATASETS};
+pub use validate::is_safe_name;
 pub use validated::*;
 
 /// Reads, overrides, validates and expands a spec; every problem found is reported at once.

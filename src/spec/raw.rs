@@ -59,6 +59,7 @@ pub struct RawPreprocess {
     pub binarize: Option<String>,
     pub threshold: Option<f64>,
     pub val_fraction: Option<f64>,
+    pub test_fraction: Option<f64>,
     pub split_seed: Option<i64>,
     pub subset: Option<i64>,
     pub classes: Option<Vec<i64>>,

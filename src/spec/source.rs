@@ -85,7 +85,9 @@ impl SpecSource {
 
     /// Location of a dotted key path such as `sweep.beta[2]` or `command[1].inputs`.
     ///
-    /// An override on the path (or on a parent of it) wins, since that is where the value came from.
+    /// An override on the path (or on a parent of it) wins, since that is where the value came from;
+    /// so does an override under the path when the file does not have the path at all
+    /// (`--set dataset.files.train_images=…` is where `dataset.files` came from).
     pub fn locate(&self, key: &str) -> Location {
         let segs = parse_key_path(key);
         let names: Vec<&str> = segs.iter().filter_map(|s| s.name()).collect();
@@ -94,7 +96,16 @@ impl SpecSource {
                 return Location::Override(o.raw.clone());
             }
         }
-        match self.span_of(&segs) {
+        let (span, in_file) = self.span_of(&segs);
+        if !in_file {
+            let under = self.overrides.iter().rev().find(|o| {
+                o.path.len() > names.len() && o.path.iter().zip(&names).all(|(a, b)| a == b)
+            });
+            if let Some(o) = under {
+                return Location::Override(o.raw.clone());
+            }
+        }
+        match span {
             Some(span) => self.at_offset(span.start),
             None => Location::WholeFile(self.display_path()),
         }
@@ -109,12 +120,14 @@ impl SpecSource {
         }
     }
 
-    /// Span of the deepest part of the path that exists in the file.
-    fn span_of(&self, segs: &[Seg]) -> Option<Range<usize>> {
+    /// Span of the deepest part of the path that exists in the file, and whether all of it does.
+    fn span_of(&self, segs: &[Seg]) -> (Option<Range<usize>>, bool) {
         let doc = self
             .doc
-            .get_or_init(|| toml_edit::Document::parse(self.text.clone()).ok())
-            .as_ref()?;
+            .get_or_init(|| toml_edit::Document::parse(self.text.clone()).ok());
+        let Some(doc) = doc.as_ref() else {
+            return (None, false);
+        };
         let mut node = Node::Item(doc.as_item());
         let mut best = None;
         for seg in segs {
@@ -123,10 +136,10 @@ impl SpecSource {
                     best = next.span().or(best);
                     node = next;
                 }
-                None => break,
+                None => return (best, false),
             }
         }
-        best
+        (best, true)
     }
 }
 

@@ -71,10 +71,26 @@ pub struct PreprocessSpec {
     pub binarize: Binarize,
     pub threshold: f64,
     pub val_fraction: f64,
+    /// 0: the dataset's own test split. Otherwise a stratified share of the training files is
+    /// held out as the test split. Not serialized at 0, so specs without it keep their keys.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub test_fraction: f64,
     pub split_seed: u64,
     pub subset: Option<usize>,
     pub classes: Option<Vec<u8>>,
     pub flatten: bool,
+}
+
+impl PreprocessSpec {
+    /// True when the test split comes out of the training files, so the dataset's own test
+    /// files are neither needed nor downloaded.
+    pub fn carves_test(&self) -> bool {
+        self.test_fraction > 0.0
+    }
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

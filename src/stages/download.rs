@@ -16,22 +16,32 @@ pub fn own_files(context: &serde_json::Value) -> Option<&serde_json::Value> {
         .filter(|f| f.as_object().is_some_and(|o| !o.is_empty()))
 }
 
-/// The files to fetch: the spec's own, or the catalog entry's.
-pub fn file_specs(dataset: &str, context: &serde_json::Value) -> anyhow::Result<Vec<FileSpec>> {
-    if let Some(files) = own_files(context) {
+/// The files to fetch: the spec's own, or the catalog entry's; only the training files when
+/// the test split is carved out of them (`train_only`).
+pub fn file_specs(
+    dataset: &str,
+    context: &serde_json::Value,
+    train_only: bool,
+) -> anyhow::Result<Vec<FileSpec>> {
+    let all = if let Some(files) = own_files(context) {
         let own: data::DatasetFiles =
             serde_json::from_value(files.clone()).context("invalid dataset files")?;
-        return Ok(own.file_specs()?);
-    }
-    let entry = data::lookup(dataset)
-        .ok_or_else(|| anyhow::anyhow!("`{dataset}` is not in the catalog"))?;
-    Ok(entry.file_specs())
+        own.file_specs()?
+    } else {
+        data::lookup(dataset)
+            .ok_or_else(|| anyhow::anyhow!("`{dataset}` is not in the catalog"))?
+            .file_specs()
+    };
+    Ok(all
+        .into_iter()
+        .filter(|s| !train_only || s.role.is_train())
+        .collect())
 }
 
 impl StageRunner for DownloadRunner {
     fn run(&self, ctx: &StageContext) -> anyhow::Result<()> {
         let p: DownloadParams = ctx.params()?;
-        let specs = file_specs(&p.dataset, &ctx.job.def.context)?;
+        let specs = file_specs(&p.dataset, &ctx.job.def.context, p.train_only)?;
         let opts = FetchOptions {
             data_dir: ctx.env.project.join("data"),
             mirror: data::fetch::resolve_mirror(ctx.env.data_mirror.as_deref()),

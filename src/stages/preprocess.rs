@@ -18,6 +18,7 @@ pub fn options(p: &PreprocessSpec) -> data::PreprocessOptions {
             Binarize::Dynamic => data::Binarize::Dynamic,
         },
         val_fraction: p.val_fraction,
+        test_fraction: p.test_fraction,
         split_seed: p.split_seed,
         subset: p.subset,
         classes: p.classes.clone(),
@@ -38,14 +39,23 @@ impl StageRunner for PreprocessRunner {
             data::raw::load_raw(RawSource::Shapes(&opts))?
         } else {
             let dir = ctx.input("raw")?;
-            let specs = super::download::file_specs(&p.dataset, &ctx.job.def.context)?;
-            let catalog = data::lookup(&p.dataset)
-                .filter(|_| super::download::own_files(&ctx.job.def.context).is_none());
+            // A carved test split reads the training files only: the download stage fetched
+            // nothing else.
+            let train_only = p.options.test_fraction > 0.0;
+            let context = &ctx.job.def.context;
+            let specs = super::download::file_specs(&p.dataset, context, train_only)?;
+            let catalog =
+                data::lookup(&p.dataset).filter(|_| super::download::own_files(context).is_none());
             match catalog {
-                Some(entry) => data::raw::load_raw(RawSource::Catalog { entry, dir })?,
-                None => {
+                Some(entry) if !train_only => {
+                    data::raw::load_raw(RawSource::Catalog { entry, dir })?
+                }
+                _ => {
                     let paths = data::raw::find_dataset_files(dir, &specs)?;
-                    let class_names = (0..10).map(|c| c.to_string()).collect();
+                    let class_names = catalog.map_or_else(
+                        || (0..10).map(|c| c.to_string()).collect(),
+                        |entry| entry.class_names(),
+                    );
                     data::raw::load_raw(RawSource::Files {
                         name: &p.dataset,
                         paths: &paths,

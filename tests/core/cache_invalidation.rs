@@ -232,3 +232,55 @@ fn sweep_order_does_not_change_training_keys() {
     assert_eq!(a["train/vae-b1"], b["train/vae-b1"]);
     assert_eq!(a["train/vae-b2"], b["train/vae-b2"]);
 }
+
+/// Own files, `roles` of them, at fixed paths with a fixed checksum, under dataset `own`.
+fn own_files_spec(roles: &[&str], preprocess: &str) -> String {
+    let sha = "ab".repeat(32);
+    let files = roles
+        .iter()
+        .map(|r| format!("{r} = {{ path = \"d/{r}.gz\", sha256 = \"{sha}\" }}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("[dataset]\nname = \"own\"\nfiles = {{ {files} }}\n[preprocess]\n{preprocess}\n[model]\nlatent_dim = 2\n")
+}
+
+const TRAIN_FILES: [&str; 2] = ["train_images", "train_labels"];
+const ALL_FILES: [&str; 4] = ["train_images", "train_labels", "test_images", "test_labels"];
+
+#[test]
+fn test_fraction_invalidates_preprocess_not_download_of_the_same_files() {
+    let p = TestProject::new();
+    let a = keys_of(
+        &p,
+        &own_files_spec(&TRAIN_FILES, "test_fraction = 0.2"),
+        &[],
+    );
+    let b = keys_of(
+        &p,
+        &own_files_spec(&TRAIN_FILES, "test_fraction = 0.3"),
+        &[],
+    );
+    assert_eq!(
+        changed(&a, &b),
+        [
+            "evaluate/vae",
+            "plot",
+            "preprocess/own",
+            "report",
+            "train/vae"
+        ]
+    );
+    // Test files given next to a carved test split are not fetched, so not hashed either.
+    let c = keys_of(&p, &own_files_spec(&ALL_FILES, "test_fraction = 0.2"), &[]);
+    assert!(changed(&a, &c).is_empty(), "{:?}", changed(&a, &c));
+}
+
+#[test]
+fn carving_a_test_split_from_a_catalog_dataset_narrows_its_download() {
+    let d = diff_with(&["preprocess.test_fraction=0.2"]);
+    for stage in ["download/mnist", "preprocess/mnist", "train/vae"] {
+        assert!(d.contains(&stage.to_owned()), "{stage} not in {d:?}");
+    }
+    // Zero is the default: writing it out changes no key, so existing caches stay valid.
+    assert!(diff_with(&["preprocess.test_fraction=0.0"]).is_empty());
+}

@@ -4,6 +4,11 @@ use crate::support::*;
 
 const HEAD: &str = "[experiment]\nname = \"t\"\n[dataset]\nname = \"mnist\"\n";
 
+/// Training files only, under the header's `[dataset]`.
+const OWN_TRAIN_FILES: &str = "files = { train_images = { path = \"x.gz\", sha256 = \"SHA\" }, train_labels = { path = \"y.gz\", sha256 = \"SHA\" } }\n";
+const SET_TRAIN_IMAGES: &str = "dataset.files.train_images={ path = \"x.gz\", sha256 = \"SHA\" }";
+const SET_TRAIN_LABELS: &str = "dataset.files.train_labels={ path = \"y.gz\", sha256 = \"SHA\" }";
+
 /// (case, spec after the 4 header lines, --set args, expected location, expected message parts)
 const CASES: &[(&str, &str, &[&str], &str, &[&str])] = &[
     ("unknown key", "[model]\nlatnt_dim = 2\n", &[], "spec.toml:6:1", &["unknown field `latnt_dim`", "did you mean `latent_dim`?"]),
@@ -33,6 +38,11 @@ const CASES: &[(&str, &str, &[&str], &str, &[&str])] = &[
     ("adam betas out of range", "[train]\nadam_betas = [0.9, 1.5]\n", &[], "spec.toml:6:14", &["must be two numbers in [0, 1)"]),
     ("masking noise above one", "[model]\nvariant = \"denoising-ae\"\nnoise = \"masking\"\nnoise_level = 1.5\n", &[], "spec.toml:8:15", &["must be in [0, 1), got 1.5"]),
     ("class out of range", "[preprocess]\nclasses = [1, 12]\n", &[], "spec.toml:6:15", &["`preprocess.classes[1]`", "must be at most 9, got 12"]),
+    ("test fraction out of range", "[preprocess]\ntest_fraction = 1.0\n", &[], "spec.toml:6:17", &["`preprocess.test_fraction`", "must be in [0, 1), got 1"]),
+    ("test and val fractions leave no training data", "[preprocess]\nval_fraction = 0.3\ntest_fraction = 0.7\n", &[], "spec.toml:7:17", &["`preprocess.test_fraction`", "must be below 1, got 0.3 + 0.7"]),
+    ("own files without test files", OWN_TRAIN_FILES, &[], "spec.toml:5:9", &["`dataset.files`", "`test_images` and `test_labels` missing", "set `preprocess.test_fraction`"]),
+    ("own test files missing, files from --set", "", &[SET_TRAIN_IMAGES, SET_TRAIN_LABELS], "--set dataset.files.train_labels=", &["`test_images` and `test_labels` missing"]),
+    ("own files without train labels", "files = { train_images = { path = \"x.gz\", sha256 = \"SHA\" } }\n[preprocess]\ntest_fraction = 0.2\n", &[], "spec.toml:5:9", &["needs `train_labels`"]),
     ("command unknown input", "[[command]]\nname = \"a\"\ncmd = \"true\"\ninputs = [\"nope\"]\n", &[], "spec.toml:8:10", &["reads `nope`, but no stage has that name"]),
     ("command cycle", "[[command]]\nname = \"a\"\ncmd = \"true\"\ninputs = [\"b\"]\n[[command]]\nname = \"b\"\ncmd = \"true\"\ninputs = [\"a\"]\n", &[], "spec.toml:", &["stages form a cycle: ", " → "]),
     ("command missing dep file", "[[command]]\nname = \"a\"\ncmd = \"true\"\ndeps = [\"missing.py\"]\n", &[], "spec.toml:8:", &["missing.py\" does not exist"]),
@@ -44,8 +54,10 @@ fn every_bad_spec_is_rejected_with_location_and_message() {
     let p = TestProject::new();
     let mut failures = Vec::new();
     for (name, body, set, loc, parts) in CASES {
-        let spec = p.write("spec.toml", &format!("{HEAD}{body}"));
-        let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+        // Any well-formed checksum: these specs are rejected before a file is read.
+        let sha = "ab".repeat(32);
+        let spec = p.write("spec.toml", &format!("{HEAD}{body}").replace("SHA", &sha));
+        let set: Vec<String> = set.iter().map(|s| s.replace("SHA", &sha)).collect();
         let result = pipeline::spec::load(&spec, &set)
             .and_then(|s| pipeline::plan::build_graph(&s).map(|_| ()));
         match result {
