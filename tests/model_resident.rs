@@ -61,15 +61,25 @@ fn cfg(device: DeviceChoice, epochs: usize) -> TrainConfig {
     }
 }
 
-fn run(m: &ModelConfig, c: &TrainConfig, observer: &mut dyn TrainObserver) -> TrainSummary {
+/// Trains on the fixed train/validation sets with checkpoints in `dir`.
+fn train_in(
+    dir: &std::path::Path,
+    m: &ModelConfig,
+    c: &TrainConfig,
+    observer: &mut dyn TrainObserver,
+) -> Result<TrainSummary, ModelError> {
     let (data, val) = (dataset(48, 1), dataset(16, 2));
     let td = TrainData {
         train: &data,
         val: Some(&val),
         dim: DIM,
     };
+    train(m, c, &td, dir, observer)
+}
+
+fn run(m: &ModelConfig, c: &TrainConfig, observer: &mut dyn TrainObserver) -> TrainSummary {
     let dir = tempfile::tempdir().unwrap();
-    train(m, c, &td, dir.path(), observer).unwrap()
+    train_in(dir.path(), m, c, observer).unwrap()
 }
 
 fn assert_close_runs(fast: &TrainSummary, other: &TrainSummary, tol: f64) {
@@ -130,19 +140,13 @@ fn resident_engine_is_deterministic_and_resumes_to_the_same_weights() {
     let b = run(&m, &c, &mut Silent);
     assert_eq!(a.final_params, b.final_params);
 
-    let (data, val) = (dataset(48, 1), dataset(16, 2));
-    let td = TrainData {
-        train: &data,
-        val: Some(&val),
-        dim: DIM,
-    };
     let dir = tempfile::tempdir().unwrap();
-    let err = train(&m, &c, &td, dir.path(), &mut StopAfter(2, 0)).unwrap_err();
+    let err = train_in(dir.path(), &m, &c, &mut StopAfter(2, 0)).unwrap_err();
     assert!(
         matches!(err, ModelError::Cancelled { epochs_done: 2 }),
         "{err}"
     );
-    let resumed = train(&m, &c, &td, dir.path(), &mut Silent).unwrap();
+    let resumed = train_in(dir.path(), &m, &c, &mut Silent).unwrap();
     assert_eq!(resumed.resumed_from, Some(2));
     assert_eq!(a.final_params, resumed.final_params);
 }

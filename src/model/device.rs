@@ -37,7 +37,6 @@ impl Engine {
     }
 
     /// Loss sums of a training batch; keeps its gradients for [`Engine::apply_update`].
-    /// CPU work runs on `pool`; the CUDA device handle is not `Send`, so it stays on this thread.
     pub fn forward_backward(
         &mut self,
         pool: &rayon::ThreadPool,
@@ -45,18 +44,41 @@ impl Engine {
         batch: &Batch<'_, f32>,
         weights: TermWeights,
     ) -> LossSums {
+        self.objective(pool, arch, batch, weights, true)
+    }
+
+    /// Loss sums of an evaluation batch (no gradients, no update).
+    pub fn loss(
+        &mut self,
+        pool: &rayon::ThreadPool,
+        arch: &Architecture,
+        batch: &Batch<'_, f32>,
+        weights: TermWeights,
+    ) -> LossSums {
+        self.objective(pool, arch, batch, weights, false)
+    }
+
+    /// CPU work runs on `pool`; the CUDA device handle is not `Send`, so it stays on this thread.
+    fn objective(
+        &mut self,
+        pool: &rayon::ThreadPool,
+        arch: &Architecture,
+        batch: &Batch<'_, f32>,
+        weights: TermWeights,
+        want_grads: bool,
+    ) -> LossSums {
         match self {
             Engine::Host(h) => {
                 let h = &mut **h;
                 let threads = h.threads;
                 pool.install(|| {
-                    let grads = Some(h.grads.as_mut_slice());
+                    let grads = want_grads.then_some(h.grads.as_mut_slice());
                     loss_and_grad(arch, &h.params, grads, &mut h.ws, batch, weights, threads)
                 })
             }
-            Engine::DfdxCpu(t) => pool.install(|| t.forward_backward(batch, weights)),
+            Engine::DfdxCpu(t) => pool.install(|| t.objective(batch, weights, want_grads)),
             #[cfg(feature = "cuda")]
-            Engine::Cuda(t) => t.forward_backward(batch, weights),
+            Engine::Cuda(t) => t.objective(batch, weights, want_grads),
         }
     }
 
@@ -70,28 +92,6 @@ impl Engine {
             Engine::DfdxCpu(t) => pool.install(|| t.apply_update()),
             #[cfg(feature = "cuda")]
             Engine::Cuda(t) => t.apply_update(),
-        }
-    }
-
-    /// Loss sums of an evaluation batch (no gradients, no update).
-    pub fn loss(
-        &mut self,
-        pool: &rayon::ThreadPool,
-        arch: &Architecture,
-        batch: &Batch<'_, f32>,
-        weights: TermWeights,
-    ) -> LossSums {
-        match self {
-            Engine::Host(h) => {
-                let h = &mut **h;
-                let threads = h.threads;
-                pool.install(|| {
-                    loss_and_grad(arch, &h.params, None, &mut h.ws, batch, weights, threads)
-                })
-            }
-            Engine::DfdxCpu(t) => pool.install(|| t.loss(batch, weights)),
-            #[cfg(feature = "cuda")]
-            Engine::Cuda(t) => t.loss(batch, weights),
         }
     }
 

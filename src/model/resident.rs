@@ -54,19 +54,21 @@ impl<D: Device<f32>> DeviceTrainer<D> {
         }
     }
 
-    /// Loss sums of `batch`; keeps the gradients for [`Self::apply_update`].
-    pub fn forward_backward(&mut self, batch: &Batch<'_, f32>, weights: TermWeights) -> LossSums {
-        let (sums, g) = objective(&self.dev, &self.arch, &self.params, batch, weights, true);
-        self.grads = g.map(|g| self.params.gradients_in(&g));
+    /// Loss sums of `batch`; with `want_grads`, keeps the gradients for
+    /// [`Self::apply_update`].
+    pub fn objective(
+        &mut self,
+        batch: &Batch<'_, f32>,
+        weights: TermWeights,
+        want_grads: bool,
+    ) -> LossSums {
+        let p = &self.params;
+        let (sums, g) = objective(&self.dev, &self.arch, p, batch, weights, want_grads);
+        self.grads = g.map(|g| p.gradients_in(&g));
         sums
     }
 
-    /// Loss sums of `batch` without gradients.
-    pub fn loss(&mut self, batch: &Batch<'_, f32>, weights: TermWeights) -> LossSums {
-        objective(&self.dev, &self.arch, &self.params, batch, weights, false).0
-    }
-
-    /// One Adam step from the gradients of the last [`Self::forward_backward`].
+    /// One Adam step from the gradients of the last [`Self::objective`] that wanted them.
     pub fn apply_update(&mut self) {
         let grads = self
             .grads
