@@ -112,6 +112,7 @@ fn image_grids_and_panels() {
         .iter()
         .map(|&d| GridPanel {
             title: format!("latent {d}"),
+            corner_label: String::new(),
             column_labels: vec![],
             rows: (0..4)
                 .map(|r| GridRow {
@@ -141,6 +142,7 @@ fn image_grids_and_panels() {
 
     let traversal = GridPanel {
         title: "beta = 4".into(),
+        corner_label: "zᵢ =".into(),
         column_labels: (-3..=3).map(|v| format!("{v}")).collect(),
         rows: (0..3)
             .map(|u| GridRow {
@@ -254,12 +256,20 @@ fn line_charts() {
     let files = rate_distortion(
         &out.dir.join("rate_distortion.png"),
         "Rate-distortion across beta",
+        "distortion [nats]",
         &curves,
     )
     .unwrap();
+    // The marker key names every β even where a point label found no room.
     check(
         &files,
-        &["Rate-distortion across beta", "latent 20", "β=0.25"],
+        &[
+            "Rate-distortion across beta",
+            "20-D latent",
+            "β=0.25",
+            "β = 4",
+            "distortion [nats]",
+        ],
     );
 
     let metric = |name: &str, f: &dyn Fn(f64) -> f64, g: &dyn Fn(f64) -> f64| MetricVsLatent {
@@ -305,7 +315,10 @@ fn line_charts() {
         })
         .collect();
     let files = training_curves(&out.dir.join("training.png"), "Training curves", &runs).unwrap();
-    check(&files, &["Training curves", "vae-d10 val", "epoch"]);
+    check(
+        &files,
+        &["Training curves", "vae-d10", "validation", "epoch"],
+    );
 
     let scores: Vec<f64> = (0..200)
         .map(|i| (i as f64 * 0.37).sin() + if i % 2 == 0 { 0.8 } else { 0.0 })
@@ -375,4 +388,41 @@ fn anomaly_histograms() {
         &["Anomaly scores", "normal (n = 2000)", "anomalous (n = 300)"],
     );
     assert!(anomaly_histogram(&out.dir.join("empty.png"), "x", &[], &[f64::NAN], 10).is_err());
+}
+
+/// Five β panels of 10 × 9 traversal images wrap into rows instead of one strip several
+/// thousand pixels wide, so the figure keeps readable text when fitted to a page.
+#[test]
+fn many_panels_wrap_into_a_readable_grid() {
+    let out = output_dir();
+    let panels: Vec<GridPanel> = [0.5, 1.0, 2.0, 4.0, 8.0]
+        .iter()
+        .map(|&beta| GridPanel {
+            title: format!("β = {beta}"),
+            corner_label: "value".into(),
+            column_labels: (0..9)
+                .map(|c| format!("{}", -3.0 + 0.75 * c as f64))
+                .collect(),
+            rows: (0..10)
+                .map(|u| GridRow {
+                    label: format!("z{}", u + 1),
+                    images: (0..9)
+                        .map(|c| blob(0.1 + 0.1 * c as f64, 0.1 + 0.08 * u as f64, 0.1))
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect();
+    let files = image_panels(
+        &out.dir.join("traversals_by_beta.png"),
+        "Latent traversals",
+        &panels,
+        28,
+        28,
+    )
+    .unwrap();
+    let (w, h) = check(&files, &["β = 0.5", "β = 8", "z10", "value"]);
+    assert!(w <= 2000, "{w} px wide");
+    let aspect = w as f64 / h as f64;
+    assert!((1.0..2.2).contains(&aspect), "{w} × {h}");
 }

@@ -80,18 +80,17 @@ fn report(dir: &Path) -> ReportInput {
     }
 }
 
-#[test]
-fn report_renders_in_chromium() {
-    if !common::require("chromium") {
-        return;
-    }
-    let chromium = common::chromium().expect("require checked it");
-    let dir = tempfile::tempdir().unwrap();
-    let html = dir.path().join("report.html");
-    write_report(&html, &report(dir.path())).unwrap();
-    let shot = dir.path().join("shot.png");
-    let profile = dir.path().join("profile");
-    let output = Command::new(&chromium)
+/// Screenshots `html` in headless Chromium at `width × height`; returns the RGB(A) pixels
+/// as rows of `channels`-sized chunks, with the image width.
+fn screenshot(
+    chromium: &Path,
+    html: &Path,
+    (width, height): (u32, u32),
+) -> (usize, usize, Vec<u8>) {
+    let dir = html.parent().unwrap();
+    let shot = html.with_extension("png");
+    let profile = dir.join(format!("profile-{width}"));
+    let output = Command::new(chromium)
         .args([
             "--headless",
             "--no-sandbox",
@@ -104,7 +103,7 @@ fn report_renders_in_chromium() {
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(format!("--screenshot={}", shot.display()))
-        .arg("--window-size=1200,2000")
+        .arg(format!("--window-size={width},{height}"))
         .arg(format!("file://{}", html.display()))
         .output()
         .expect("running chromium");
@@ -115,15 +114,28 @@ fn report_renders_in_chromium() {
     );
     if let Some(keep) = std::env::var_os("PIPELINE_KEEP_FIGURES") {
         std::fs::create_dir_all(&keep).unwrap();
-        std::fs::copy(&shot, Path::new(&keep).join("report_screenshot.png")).unwrap();
+        let name = format!("screenshot_{}", shot.file_name().unwrap().to_string_lossy());
+        std::fs::copy(&shot, Path::new(&keep).join(name)).unwrap();
     }
-
     let decoder = png::Decoder::new(std::fs::File::open(&shot).unwrap());
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buf).unwrap();
-    let channels = info.color_type.samples();
-    let pixels: Vec<&[u8]> = buf[..info.buffer_size()].chunks(channels).collect();
+    buf.truncate(info.buffer_size());
+    (info.width as usize, info.color_type.samples(), buf)
+}
+
+#[test]
+fn report_renders_in_chromium() {
+    if !common::require("chromium") {
+        return;
+    }
+    let chromium = common::chromium().expect("require checked it");
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    write_report(&html, &report(dir.path())).unwrap();
+    let (_, channels, buf) = screenshot(&chromium, &html, (1200, 2000));
+    let pixels: Vec<&[u8]> = buf.chunks(channels).collect();
     let dark = pixels
         .iter()
         .filter(|p| p[..3].iter().all(|&c| c < 100))
@@ -140,5 +152,74 @@ fn report_renders_in_chromium() {
     assert!(
         coloured > 2000,
         "figures not rendered ({coloured} coloured pixels)"
+    );
+}
+
+/// A report whose only table is wider than a 700 px window: a run column of `names`, then
+/// sixteen metric columns.
+fn wide_table_report(names: &[&str]) -> ReportInput {
+    let rows: Vec<Row> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let mut r = Row::new();
+            r.insert("run".into(), Value::Str(name.to_string()));
+            for m in 0..16 {
+                r.insert(
+                    format!("metric_{m:02}"),
+                    Value::Float(-100.0 - (i * m) as f64),
+                );
+            }
+            r
+        })
+        .collect();
+    ReportInput {
+        title: "Wide table".into(),
+        sections: vec![ReportSection {
+            heading: "Comparison".into(),
+            tables: vec![ReportTable {
+                caption: "Every sweep member.".into(),
+                table: pipeline::tables::rows_to_dataframe(&rows, &["run"]).unwrap(),
+            }],
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+/// The lowest pixel row holding dark (text) pixels.
+fn content_bottom((width, channels, buf): &(usize, usize, Vec<u8>)) -> usize {
+    let rows = buf.chunks(width * channels);
+    rows.enumerate()
+        .filter(|(_, row)| {
+            row.chunks(*channels)
+                .any(|p| p[..3].iter().all(|&c| c < 100))
+        })
+        .map(|(y, _)| y)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Hyphenated run names must not break inside the table: the page is exactly as tall with
+/// `vae-z20-b0.5`-style names as with two-letter ones, however wide the table gets.
+#[test]
+fn run_names_do_not_wrap_in_a_narrow_window() {
+    if !common::require("chromium") {
+        return;
+    }
+    let chromium = common::chromium().expect("require checked it");
+    let dir = tempfile::tempdir().unwrap();
+    let long = ["vae-z20-b0.5", "denoising-ae-z20", "vae-z10-b4-seed2"];
+    let short = ["r1", "r2", "r3"];
+    let mut bottoms = Vec::new();
+    for (name, names) in [("long.html", &long), ("short.html", &short)] {
+        let html = dir.path().join(name);
+        write_report(&html, &wide_table_report(names)).unwrap();
+        bottoms.push(content_bottom(&screenshot(&chromium, &html, (700, 1200))));
+    }
+    assert!(bottoms[1] > 100, "nothing rendered: {bottoms:?}");
+    assert_eq!(
+        bottoms[0], bottoms[1],
+        "long run names changed the page height (wrapped): {bottoms:?}"
     );
 }

@@ -103,6 +103,14 @@ fn report_is_self_contained_and_complete() {
         html.contains("<td class=\"hit\">hit</td>") && html.contains("<td class=\"miss\">run</td>")
     );
     assert!(html.contains("<td>pipeline</td><td>0.1.0</td>"));
+    // Tables sit in a box that scrolls sideways, and their cells (run names) do not wrap.
+    assert!(html.contains(".table-scroll { overflow-x: auto;"));
+    assert!(html.contains(".table-scroll th, .table-scroll td { white-space: nowrap; }"));
+    let tables = html.matches("<table>").count();
+    let wrapped = html
+        .matches("<div class=\"table-scroll\">\n<table>")
+        .count();
+    assert_eq!((tables, wrapped), (3, 3), "every table is wrapped");
 }
 
 #[test]

@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use anyhow::Result;
+use plotters::style::RGBColor;
 
+use super::legend::{LegendEntry, LineKind, Marker, KEY_GRAY};
 use super::lines::{line_panels, LinePanel, Series};
 use super::FigureFiles;
 use crate::metrics::RocCurve;
@@ -26,12 +28,23 @@ pub struct RateDistortionCurve {
     pub points: Vec<RatePoint>,
 }
 
-/// Rate (KL) vs distortion across β, one curve per latent size, points labelled `β=…`.
+/// Rate (KL) vs distortion across β, one curve per latent size. Each β has its own marker
+/// shape (keyed in the legend), so a point whose `β=…` label found no free spot is still
+/// identified.
+/// `distortion_label` names the y axis with its unit (it depends on the likelihood).
 pub fn rate_distortion(
     path: &Path,
     title: &str,
+    distortion_label: &str,
     curves: &[RateDistortionCurve],
 ) -> Result<FigureFiles> {
+    let mut betas: Vec<f64> = curves
+        .iter()
+        .flat_map(|c| c.points.iter().map(|p| p.beta))
+        .collect();
+    betas.sort_by(f64::total_cmp);
+    betas.dedup();
+    let marker_of = |beta: f64| Marker::nth(betas.iter().position(|&b| b == beta).unwrap_or(0));
     let series = curves
         .iter()
         .enumerate()
@@ -39,21 +52,29 @@ pub fn rate_distortion(
             let mut points = curve.points.clone();
             points.sort_by(|a, b| a.rate.total_cmp(&b.rate));
             Series {
-                name: format!("latent {}", curve.latent_dim),
+                name: format!("{}-D latent", curve.latent_dim),
                 points: points.iter().map(|p| (p.rate, p.distortion)).collect(),
                 point_labels: points.iter().map(|p| format!("β={}", p.beta)).collect(),
+                point_markers: points.iter().map(|p| marker_of(p.beta)).collect(),
                 color: i,
                 ..Series::default()
             }
         })
         .collect();
+    let mut legend_extra = vec![LegendEntry::heading("marker: β")];
+    legend_extra.extend(betas.iter().map(|&b| LegendEntry {
+        label: format!("β = {b}"),
+        color: KEY_GRAY,
+        line: LineKind::None,
+        marker: Some(marker_of(b)),
+    }));
     let panel = LinePanel {
-        title: String::new(),
-        x_label: "rate: KL(q(z|x) ‖ p(z)) [nats]".into(),
-        y_label: "distortion: reconstruction loss".into(),
+        x_label: "rate: KL(q(z|x) ‖ p(z)) [nats per image]".into(),
+        y_label: distortion_label.into(),
         series,
-        diagonal: false,
-        legend_lower_right: false,
+        legend_extra,
+        legend_outside: true,
+        ..LinePanel::default()
     };
     line_panels(path, title, &[panel])
 }
@@ -81,18 +102,29 @@ pub fn metric_vs_latent(
             points: values.iter().map(|v| (v.0 as f64, v.1)).collect(),
             errors: values.iter().map(|v| v.2).collect(),
             color,
+            marker: Marker::nth(color),
             ..Series::default()
         }
     };
+    // Ticks exactly at the latent sizes trained: "2.5" or "15" would be sizes nobody ran.
+    let mut sizes: Vec<usize> = metrics
+        .iter()
+        .flat_map(|m| m.ae.iter().chain(&m.vae).map(|v| v.0))
+        .collect();
+    sizes.sort_unstable();
+    sizes.dedup();
     let panels: Vec<LinePanel> = metrics
         .iter()
         .map(|m| LinePanel {
             title: m.metric.clone(),
-            x_label: "latent size".into(),
+            x_label: "latent size (dimensions of z)".into(),
             y_label: m.metric.clone(),
-            series: vec![to_series("AE", 0, &m.ae), to_series("VAE", 1, &m.vae)],
-            diagonal: false,
-            legend_lower_right: false,
+            series: vec![to_series("AE", 0, &m.ae), to_series("VAE", 1, &m.vae)]
+                .into_iter()
+                .filter(|s| !s.points.is_empty())
+                .collect(),
+            x_ticks: sizes.iter().map(|&z| z as f64).collect(),
+            ..LinePanel::default()
         })
         .collect();
     line_panels(path, title, &panels)
@@ -106,8 +138,27 @@ pub struct TrainingRun {
     pub val_loss: Vec<f64>,
 }
 
-/// Training curves: one colour per run, solid = train, dashed = validation; epochs from 1.
+/// Training curves: one colour (and, past ten runs, marker shape) per run, solid = train,
+/// dashed = validation; epochs from 1. The legend names each run once and keys the line styles.
 pub fn training_curves(path: &Path, title: &str, runs: &[TrainingRun]) -> Result<FigureFiles> {
+    line_panels(path, title, &[training_panel("", runs)])
+}
+
+/// Training curves in titled panels, e.g. one per latent size: two dozen runs in one chart
+/// cannot be told apart.
+pub fn training_curve_panels(
+    path: &Path,
+    title: &str,
+    groups: &[(String, Vec<TrainingRun>)],
+) -> Result<FigureFiles> {
+    let panels: Vec<LinePanel> = groups
+        .iter()
+        .map(|(name, runs)| training_panel(name, runs))
+        .collect();
+    line_panels(path, title, &panels)
+}
+
+fn training_panel(title: &str, runs: &[TrainingRun]) -> LinePanel {
     let epochs = |losses: &[f64]| {
         losses
             .iter()
@@ -115,21 +166,24 @@ pub fn training_curves(path: &Path, title: &str, runs: &[TrainingRun]) -> Result
             .map(|(i, &l)| ((i + 1) as f64, l))
             .collect()
     };
-    let series = runs
+    // Colours repeat after the palette's ten; the marker shape tells those runs apart.
+    let marker = |i: usize| Marker::nth(i / super::PALETTE.len());
+    let series: Vec<Series> = runs
         .iter()
         .enumerate()
         .flat_map(|(i, run)| {
             [
                 Series {
-                    name: format!("{} train", run.name),
+                    name: run.name.clone(),
                     points: epochs(&run.train_loss),
                     color: i,
+                    marker: marker(i),
                     ..Series::default()
                 },
                 Series {
-                    name: format!("{} val", run.name),
                     points: epochs(&run.val_loss),
                     color: i,
+                    marker: marker(i),
                     dashed: true,
                     ..Series::default()
                 },
@@ -137,15 +191,45 @@ pub fn training_curves(path: &Path, title: &str, runs: &[TrainingRun]) -> Result
         })
         .filter(|s| !s.points.is_empty())
         .collect();
-    let panel = LinePanel {
-        title: String::new(),
-        x_label: "epoch".into(),
-        y_label: "loss".into(),
-        series,
-        diagonal: false,
-        legend_lower_right: false,
+    let style_key = |label: &str, line| LegendEntry {
+        label: label.into(),
+        color: KEY_GRAY,
+        line,
+        marker: None,
     };
-    line_panels(path, title, &[panel])
+    let mut legend_extra = vec![
+        style_key("train", LineKind::Solid),
+        style_key("validation", LineKind::Dashed),
+    ];
+    if !series.iter().any(|s| s.dashed) {
+        legend_extra.pop();
+    }
+    LinePanel {
+        title: title.into(),
+        x_label: "epoch".into(),
+        y_label: "loss per image (reconstruction + β·KL)".into(),
+        x_ticks: epoch_ticks(
+            runs.iter()
+                .map(|r| r.train_loss.len().max(r.val_loss.len())),
+        ),
+        legend_outside: runs.len() > 4,
+        series,
+        legend_extra,
+        ..LinePanel::default()
+    }
+}
+
+/// Whole-number epoch ticks, at most about ten of them.
+fn epoch_ticks(lengths: impl Iterator<Item = usize>) -> Vec<f64> {
+    let last = lengths.max().unwrap_or(1).max(1);
+    let step = [1, 2, 5, 10, 20, 50, 100]
+        .into_iter()
+        .find(|s| last / s <= 10)
+        .unwrap_or(last / 10);
+    (1..=last)
+        .filter(|e| e % step == 0)
+        .map(|e| e as f64)
+        .collect()
 }
 
 /// A ROC curve with the name shown in the legend (the AUROC is appended there).
@@ -179,7 +263,13 @@ pub fn roc_curves(path: &Path, title: &str, curves: &[NamedRoc]) -> Result<Figur
         y_label: "true positive rate".into(),
         series,
         diagonal: true,
-        legend_lower_right: true,
+        legend_extra: vec![LegendEntry {
+            label: "chance".into(),
+            color: RGBColor(150, 150, 150),
+            line: LineKind::Dashed,
+            marker: None,
+        }],
+        ..LinePanel::default()
     };
     line_panels(path, title, &[panel])
 }

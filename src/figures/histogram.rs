@@ -7,8 +7,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{
-    draw_title, palette, save, DrawResult, Figure, FigureFiles, FONT, LABEL_SIZE, TICK_SIZE,
-    TITLE_SIZE,
+    draw_title, format_tick, palette, save, DrawResult, Figure, FigureFiles, FONT, LABEL_SIZE,
+    TICK_SIZE, TITLE_SIZE,
 };
 
 /// One group of scores drawn as a translucent density histogram.
@@ -96,6 +96,8 @@ impl Figure for Histograms<'_> {
             .label_style((FONT, TICK_SIZE))
             .light_line_style(RGBColor(238, 238, 238))
             .max_light_lines(2)
+            .x_label_formatter(&|v| format_tick(*v))
+            .y_label_formatter(&|v| format_tick(*v))
             .draw()
             .draw_err()?;
         for (g, (group, density)) in self.groups.iter().zip(&densities).enumerate() {

@@ -1,19 +1,27 @@
-//! Generic line charts: panels of named series with optional markers, point labels, error
-//! bars, dashed lines and a chance diagonal.
+//! Generic line charts: panels of named series with marker shapes, collision-free point labels,
+//! error bars, dashed lines, a chance diagonal, explicit x ticks and a legend that avoids the
+//! data.
 
 use std::path::Path;
 
 use anyhow::{bail, Result};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::labels::{draw_point_labels, Point, Rect, Segment};
+use super::legend::{
+    best_corner, draw_legend, draw_marker, legend_size, LegendEntry, LineKind, Marker,
+};
 use super::{
-    draw_title, padded_range, palette, save, DrawResult, Figure, FigureFiles, FONT, LABEL_SIZE,
-    PANEL_TITLE_SIZE, TICK_SIZE, TITLE_SIZE,
+    draw_title, format_tick_step, padded_range, palette, save, DrawResult, Figure, FigureFiles,
+    FONT, LABEL_SIZE, PANEL_TITLE_SIZE, TICK_SIZE, TITLE_SIZE,
 };
 
-/// One named curve. `point_labels` (empty or one per point) are written next to the markers;
-/// `errors` (empty or one per point) draw ± vertical error bars; `dashed` draws a dashed line.
+/// One curve. `name` (if not empty) is its legend entry; `point_labels` (empty or one per
+/// point) are written next to the markers where they fit; `errors` (empty or one per point)
+/// draw ± vertical error bars; `point_markers` (empty or one per point) override `marker`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Series {
     pub name: String,
@@ -23,9 +31,11 @@ pub struct Series {
     pub dashed: bool,
     /// Palette index; series sharing a colour index share a colour (e.g. train/val of a run).
     pub color: usize,
+    pub marker: Marker,
+    pub point_markers: Vec<Marker>,
 }
 
-/// One chart: axis labels and its series.
+/// One chart: axis labels, its series and legend.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LinePanel {
     pub title: String,
@@ -34,50 +44,172 @@ pub struct LinePanel {
     pub series: Vec<Series>,
     /// Draw the y = x diagonal (ROC chance line).
     pub diagonal: bool,
-    /// Legend in the lower-right corner instead of the upper right (e.g. ROC curves).
-    pub legend_lower_right: bool,
+    /// Tick positions on x (e.g. exactly the latent sizes); empty: chosen automatically.
+    pub x_ticks: Vec<f64>,
+    /// Legend rows after the series' own (a marker-shape key, a line-style key).
+    pub legend_extra: Vec<LegendEntry>,
+    /// Legend in a column right of the plot instead of the emptiest corner inside it.
+    pub legend_outside: bool,
+    /// Start the y axis at 0: for errors compared across models, where a zoomed-in axis
+    /// would blow a 0.1% difference up to the full height.
+    pub y_from_zero: bool,
 }
 
 const PANEL_W: u32 = 620;
 const PANEL_H: u32 = 480;
+/// More points than this and markers would hide the curve.
+const MAX_MARKERS: usize = 12;
 
 struct LineChart<'a> {
     title: &'a str,
     panels: &'a [LinePanel],
 }
 
-pub(crate) fn draw_line_panel<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    panel: &LinePanel,
-) -> Result<()> {
-    let x_range = padded_range(
-        panel
-            .series
+fn legend_entries(panel: &LinePanel) -> Vec<LegendEntry> {
+    let mut entries: Vec<LegendEntry> = panel
+        .series
+        .iter()
+        .filter(|s| !s.name.is_empty())
+        .map(|s| LegendEntry {
+            label: s.name.clone(),
+            color: palette(s.color),
+            line: if s.dashed {
+                LineKind::Dashed
+            } else {
+                LineKind::Solid
+            },
+            marker: (s.point_markers.is_empty() && s.points.len() <= MAX_MARKERS)
+                .then_some(s.marker),
+        })
+        .collect();
+    entries.extend(panel.legend_extra.iter().cloned());
+    entries
+}
+
+fn ticks(explicit: &[f64], range: (f64, f64)) -> Vec<f64> {
+    if explicit.is_empty() {
+        RangedCoordf64::from(range.0..range.1).key_points(8)
+    } else {
+        explicit
             .iter()
-            .flat_map(|s| s.points.iter().map(|p| p.0)),
-    );
-    let y_range = padded_range(panel.series.iter().flat_map(|s| {
+            .copied()
+            .filter(|x| (range.0..=range.1).contains(x))
+            .collect()
+    }
+}
+
+/// Axis ranges: the data (± error bars) padded, with room for point labels, from zero when
+/// asked.
+fn ranges(panel: &LinePanel) -> ((f64, f64), (f64, f64)) {
+    let labelled = panel.series.iter().any(|s| !s.point_labels.is_empty());
+    // Labelled points need room around them for their labels, also at the plot's edges.
+    let grow = |(lo, hi): (f64, f64)| {
+        let pad = if labelled { 0.08 * (hi - lo) } else { 0.0 };
+        (lo - pad, hi + pad)
+    };
+    let xs = panel
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0));
+    let ys = panel.series.iter().flat_map(|s| {
         s.points.iter().enumerate().flat_map(move |(i, p)| {
             let e = s.errors.get(i).copied().unwrap_or(0.0);
             [p.1 - e, p.1 + e]
         })
-    }));
-    // Point labels are written to the right of their markers: leave room for them.
-    let x_max = if panel.series.iter().any(|s| !s.point_labels.is_empty()) {
-        x_range.1 + 0.06 * (x_range.1 - x_range.0)
+    });
+    let zero = panel.y_from_zero.then_some(0.0);
+    let (lo, hi) = grow(padded_range(ys.clone().chain(zero)));
+    // Label padding must not push a zero-based axis far below zero.
+    let lo = if panel.y_from_zero && ys.fold(f64::INFINITY, f64::min) >= 0.0 {
+        lo.max(-0.02 * hi)
     } else {
-        x_range.1
+        lo
     };
-    let mut builder = ChartBuilder::on(area);
-    if !panel.title.is_empty() {
-        builder.caption(&panel.title, (FONT, PANEL_TITLE_SIZE));
-    }
-    let mut chart = builder
+    (grow(padded_range(xs)), (lo, hi))
+}
+
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Lays the chart out on `area`; draws nothing yet.
+fn build<'a, DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    (x, y): ((f64, f64), (f64, f64)),
+) -> Result<Chart<'a, DB>> {
+    ChartBuilder::on(area)
         .margin(12)
         .x_label_area_size(48)
         .y_label_area_size(78)
-        .build_cartesian_2d(x_range.0..x_max, y_range.0..y_range.1)
-        .draw_err()?;
+        .build_cartesian_2d(x.0..x.1, y.0..y.1)
+        .draw_err()
+}
+
+/// Pixel positions (relative to `base`) of the markers and of every curve and error-bar
+/// segment: what legends and labels must avoid.
+fn data_pixels<DB: DrawingBackend>(
+    chart: &Chart<'_, DB>,
+    panel: &LinePanel,
+    base: (i32, i32),
+) -> (Vec<Point>, Vec<Segment>, Rect) {
+    let to_px = |p: &Point| {
+        let (x, y) = chart.backend_coord(p);
+        ((x - base.0) as f64, (y - base.1) as f64)
+    };
+    let (mut markers, mut segments) = (Vec::new(), Vec::new());
+    for s in &panel.series {
+        let px: Vec<Point> = s.points.iter().map(to_px).collect();
+        segments.extend(px.windows(2).map(|w| (w[0], w[1])));
+        for (i, &(x, y)) in s.points.iter().enumerate() {
+            if let Some(&e) = s.errors.get(i).filter(|e| e.is_finite() && **e > 0.0) {
+                segments.push((to_px(&(x, y - e)), to_px(&(x, y + e))));
+            }
+        }
+        if s.points.len() <= MAX_MARKERS {
+            markers.extend(px);
+        }
+    }
+    let (xr, yr) = chart.plotting_area().get_pixel_range();
+    let plot = Rect {
+        x0: (xr.start - base.0) as f64,
+        y0: (yr.start - base.1) as f64,
+        x1: (xr.end - base.0) as f64,
+        y1: (yr.end - base.1) as f64,
+    };
+    (markers, segments, plot)
+}
+
+pub(crate) fn draw_line_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    panel: &LinePanel,
+) -> Result<()> {
+    let area = if panel.title.is_empty() {
+        area.clone()
+    } else {
+        draw_title(area, &panel.title, PANEL_TITLE_SIZE, PANEL_TITLE_SIZE + 12)?
+    };
+    let (x_range, y_range) = ranges(panel);
+    let entries = legend_entries(panel);
+    let legend_box = legend_size(&entries);
+    // Everything drawn by hand is in pixels of `area`.
+    let base = area.get_base_pixel();
+    // A legend that would hide a marker in every corner moves out of the plot.
+    let outside = !entries.is_empty()
+        && (panel.legend_outside || {
+            let (markers, segments, plot) =
+                data_pixels(&build(&area, (x_range, y_range))?, panel, base);
+            let corner = best_corner(plot, legend_box, &markers, &segments);
+            markers.iter().any(|&m| corner.contains(m))
+        });
+    let (plot_area, legend_area) = if outside {
+        let w = area.dim_in_pixel().0;
+        let (a, b) = area.split_horizontally(w.saturating_sub(legend_box.0 as u32 + 16));
+        (a, Some(b))
+    } else {
+        (area.clone(), None)
+    };
+    let mut chart = build(&plot_area, (x_range, y_range))?;
+    let (markers, segments, plot) = data_pixels(&chart, panel, base);
+    let y_keys = RangedCoordf64::from(y_range.0..y_range.1).key_points(8);
+    let y_step = min_step(&y_keys);
     chart
         .configure_mesh()
         .x_desc(&panel.x_label)
@@ -85,13 +217,23 @@ pub(crate) fn draw_line_panel<DB: DrawingBackend>(
         .axis_desc_style((FONT, LABEL_SIZE))
         .label_style((FONT, TICK_SIZE))
         .light_line_style(RGBColor(238, 238, 238))
+        .bold_line_style(RGBColor(215, 215, 215))
         .max_light_lines(2)
-        .x_labels(8)
+        // x ticks are drawn below, at positions of our choosing.
+        .x_labels(0)
         .y_labels(8)
-        .y_label_formatter(&|v| format_tick(*v))
-        .x_label_formatter(&|v| format_tick(*v))
+        .y_label_formatter(&|v| format_tick_step(*v, y_step))
         .draw()
         .draw_err()?;
+    let x_ticks = ticks(&panel.x_ticks, x_range);
+    for &x in &x_ticks {
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(x, y_range.0), (x, y_range.1)],
+                RGBColor(215, 215, 215),
+            )))
+            .draw_err()?;
+    }
     if panel.diagonal {
         let lo = x_range.0.max(y_range.0);
         let hi = x_range.1.min(y_range.1);
@@ -108,29 +250,13 @@ pub(crate) fn draw_line_panel<DB: DrawingBackend>(
         let color = palette(series.color);
         let style = color.stroke_width(2);
         let points = series.points.iter().copied();
-        let drawn = if series.dashed {
+        if series.dashed {
             chart
                 .draw_series(DashedLineSeries::new(points, 8, 5, style))
-                .draw_err()?
+                .draw_err()?;
         } else {
             chart
                 .draw_series(LineSeries::new(points, style))
-                .draw_err()?
-        };
-        if !series.name.is_empty() {
-            drawn.label(series.name.clone()).legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(3))
-            });
-        }
-        // Markers only where points are sparse enough to tell apart.
-        if series.points.len() <= 40 {
-            chart
-                .draw_series(
-                    series
-                        .points
-                        .iter()
-                        .map(|&p| Circle::new(p, 4, color.filled())),
-                )
                 .draw_err()?;
         }
         for (i, &(x, y)) in series.points.iter().enumerate() {
@@ -142,60 +268,93 @@ pub(crate) fn draw_line_panel<DB: DrawingBackend>(
                     )))
                     .draw_err()?;
             }
-            if let Some(label) = series.point_labels.get(i).filter(|l| !l.is_empty()) {
-                // Offset in pixels from the marker so the label does not cover it.
-                let style = TextStyle::from((FONT, TICK_SIZE - 1).into_font()).color(&color);
-                let text = Text::new(label.clone(), (6, -18), style);
-                chart
-                    .draw_series(std::iter::once(EmptyElement::at((x, y)) + text))
-                    .draw_err()?;
-            }
         }
     }
-    if panel.series.iter().any(|s| !s.name.is_empty()) {
-        chart
-            .configure_series_labels()
-            .position(if panel.legend_lower_right {
-                SeriesLabelPosition::LowerRight
-            } else {
-                SeriesLabelPosition::UpperRight
-            })
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(180, 180, 180))
-            .label_font((FONT, TICK_SIZE))
-            .draw()
+    let to_px = |p: &Point| {
+        let (x, y) = chart.backend_coord(p);
+        ((x - base.0) as f64, (y - base.1) as f64)
+    };
+    // Markers after all lines: a later curve must not run across an earlier curve's marker.
+    for series in panel
+        .series
+        .iter()
+        .filter(|s| s.points.len() <= MAX_MARKERS)
+    {
+        for (i, p) in series.points.iter().map(to_px).enumerate() {
+            let marker = series
+                .point_markers
+                .get(i)
+                .copied()
+                .unwrap_or(series.marker);
+            let at = (p.0.round() as i32, p.1.round() as i32);
+            draw_marker(&area, at, marker, palette(series.color))?;
+        }
+    }
+    let tick_style =
+        TextStyle::from((FONT, TICK_SIZE).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    let x_step = min_step(&x_ticks);
+    for &x in &x_ticks {
+        let px = to_px(&(x, y_range.0)).0.round() as i32;
+        let y = plot.y1 as i32;
+        area.draw(&PathElement::new(vec![(px, y), (px, y + 5)], BLACK))
+            .draw_err()?;
+        area.draw_text(&format_tick_step(x, x_step), &tick_style, (px, y + 7))
             .draw_err()?;
     }
-    Ok(())
+    let legend_rect = match &legend_area {
+        Some(outside) => {
+            let x = (outside.get_base_pixel().0 - base.0) as f64 + 4.0;
+            draw_legend(&area, &entries, (x, plot.y0))?;
+            None
+        }
+        None if !entries.is_empty() => {
+            let rect = best_corner(plot, legend_box, &markers, &segments);
+            draw_legend(&area, &entries, (rect.x0, rect.y0))?;
+            Some(rect)
+        }
+        None => None,
+    };
+    draw_point_labels(&area, panel, &to_px, &markers, &segments, legend_rect, plot)
 }
 
-/// Ticks without float noise: up to 4 significant digits, scientific when tiny or huge.
-fn format_tick(v: f64) -> String {
-    let a = v.abs();
-    if a == 0.0 {
-        "0".to_string()
-    } else if !(1e-3..1e5).contains(&a) {
-        format!("{v:.1e}")
-    } else {
-        let s = format!("{v:.4}");
-        let s = s.trim_end_matches('0').trim_end_matches('.');
-        s.to_string()
+/// The smallest gap between consecutive ticks (infinite for fewer than two).
+fn min_step(ticks: &[f64]) -> f64 {
+    ticks
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .fold(f64::INFINITY, f64::min)
+}
+
+impl LineChart<'_> {
+    /// Up to three panels side by side, more in a near-square grid.
+    fn grid(&self) -> (usize, usize) {
+        let n = self.panels.len().max(1);
+        let cols = if n <= 3 {
+            n
+        } else {
+            (n as f64).sqrt().ceil() as usize
+        };
+        (n.div_ceil(cols), cols)
     }
 }
 
 impl Figure for LineChart<'_> {
     fn size(&self) -> (u32, u32) {
+        let (rows, cols) = self.grid();
         match self.panels.len() {
             // A lone chart (rate-distortion, training curves, ROC) gets more room for labels.
             0 | 1 => (900, 640),
-            n => (PANEL_W * n as u32 + 20, PANEL_H + TITLE_SIZE + 30),
+            _ => (
+                PANEL_W * cols as u32 + 20,
+                PANEL_H * rows as u32 + TITLE_SIZE + 30,
+            ),
         }
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
         let body = draw_title(root, self.title, TITLE_SIZE, TITLE_SIZE + 24)?;
         let body = body.margin(0, 10, 10, 10);
-        let areas = body.split_evenly((1, self.panels.len().max(1)));
+        let areas = body.split_evenly(self.grid());
         for (area, panel) in areas.iter().zip(self.panels) {
             draw_line_panel(area, panel)?;
         }
@@ -210,11 +369,10 @@ fn check_series(panels: &[LinePanel]) -> Result<()> {
     for panel in panels {
         for s in &panel.series {
             let n = s.points.len();
-            if (!s.point_labels.is_empty() && s.point_labels.len() != n)
-                || (!s.errors.is_empty() && s.errors.len() != n)
-            {
+            let bad = |len: usize| len != 0 && len != n;
+            if bad(s.point_labels.len()) || bad(s.errors.len()) || bad(s.point_markers.len()) {
                 bail!(
-                    "series '{}': point_labels/errors must be empty or one per point",
+                    "series '{}': point_labels/errors/point_markers must be empty or one per point",
                     s.name
                 );
             }

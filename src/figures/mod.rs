@@ -1,26 +1,32 @@
 //! Figures for the report, each written as both PNG and SVG with plotters.
 //!
-//! Text is rendered with DejaVu Sans compiled into the binary (`assets/fonts/`), registered
-//! with plotters' `ab_glyph` backend, so no system font libraries are needed. Every public
-//! function takes plain data and an output path; the extension of that path is replaced by
-//! `.png` and `.svg`.
+//! Text uses DejaVu Sans compiled into the binary (`assets/fonts/`), so no system font
+//! libraries are needed: PNG text is laid out and rasterised by `text.rs` (plotters' own
+//! ab_glyph path misplaces glyphs), while plotters' `ab_glyph` registration still measures
+//! text for its own layout and the SVG names the family for the viewer to render. Every
+//! public function takes plain data and an output path; the extension of that path is
+//! replaced by `.png` and `.svg`.
 
 mod charts;
 mod grid;
 mod histogram;
+mod labels;
+mod legend;
 mod lines;
+mod manifold;
 mod pca_plots;
 mod scatter;
+mod text;
 
 pub use charts::{
-    metric_vs_latent, rate_distortion, roc_curves, training_curves, MetricVsLatent, NamedRoc,
-    RateDistortionCurve, RatePoint, TrainingRun,
+    metric_vs_latent, rate_distortion, roc_curves, training_curve_panels, training_curves,
+    MetricVsLatent, NamedRoc, RateDistortionCurve, RatePoint, TrainingRun,
 };
-pub use grid::{
-    image_grid, image_panels, inverse_normal_cdf, manifold_grid, manifold_panel, GridPanel, GridRow,
-};
+pub use grid::{image_grid, image_panels, GridPanel, GridRow};
 pub use histogram::{anomaly_histogram, score_histogram, HistogramGroup};
+pub use legend::{LegendEntry, LineKind, Marker};
 pub use lines::{line_panels, LinePanel, Series};
+pub use manifold::{inverse_normal_cdf, manifold_grid, manifold_panel};
 pub use pca_plots::linear_ae_vs_pca;
 pub use scatter::{latent_scatter, ScatterPanel};
 
@@ -52,7 +58,7 @@ impl FigureFiles {
 /// Font family name the embedded font is registered under; plotters' default `sans-serif`
 /// family resolves to it, so every text style picks it up.
 pub(crate) const FONT: &str = "sans-serif";
-static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+pub(crate) static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 static REGISTER_FONT: Once = Once::new();
 
 fn register_embedded_font() {
@@ -114,7 +120,7 @@ pub(crate) fn save<F: Figure>(figure: &F, path: &Path) -> Result<FigureFiles> {
     }
     let size = figure.size();
     {
-        let root = BitMapBackend::new(&files.png, size).into_drawing_area();
+        let root = text::GlyphText(BitMapBackend::new(&files.png, size)).into_drawing_area();
         root.fill(&WHITE).draw_err()?;
         figure
             .draw(&root)
@@ -174,4 +180,58 @@ pub(crate) fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     }
     let pad = 0.05 * (hi - lo);
     (lo - pad, hi + pad)
+}
+
+/// Ticks without float noise: up to 4 significant digits, scientific when tiny or huge.
+pub(crate) fn format_tick(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".to_string()
+    } else if !(1e-3..1e5).contains(&a) {
+        format!("{v:.1e}")
+    } else {
+        let s = format!("{v:.4}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        s.to_string()
+    }
+}
+
+/// A tick label with as many decimals as ticks `step` apart need to differ (`0.02441`,
+/// `0.02442` rather than `0.0244` twice), trailing zeros trimmed.
+pub(crate) fn format_tick_step(v: f64, step: f64) -> String {
+    let a = v.abs();
+    if !step.is_finite() || step < 1e-6 || a >= 1e5 {
+        return format_tick(v);
+    }
+    let decimals = ((-step.log10()).ceil() + 1.0).clamp(0.0, 8.0) as usize;
+    let s = format!("{v:.decimals$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &s
+    };
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_tick_step;
+
+    #[test]
+    fn close_ticks_stay_distinct() {
+        let ticks: Vec<String> = [0.02441, 0.02442, 0.02443]
+            .iter()
+            .map(|&v| format_tick_step(v, 1e-5))
+            .collect();
+        assert_eq!(ticks, ["0.02441", "0.02442", "0.02443"]);
+        assert_eq!(format_tick_step(0.25, 0.25), "0.25");
+        assert_eq!(format_tick_step(250.0, 10.0), "250");
+        assert_eq!(format_tick_step(-0.0, 0.5), "0");
+        // A lone tick has no step: its own value decides.
+        assert_eq!(format_tick_step(0.5, f64::INFINITY), "0.5");
+    }
 }

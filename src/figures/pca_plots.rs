@@ -7,6 +7,7 @@ use anyhow::{bail, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::legend::Marker;
 use super::lines::{LinePanel, Series};
 use super::{
     draw_title, palette, save, DrawResult, Figure, FigureFiles, FONT, LABEL_SIZE, PANEL_TITLE_SIZE,
@@ -88,11 +89,18 @@ pub fn linear_ae_vs_pca(
     if angles_deg.is_empty() {
         bail!("linear AE vs PCA: no principal angles given");
     }
-    let series = |name: &str, color: usize, dashed: bool, values: &[(usize, f64)]| Series {
+    // With a k or two there is no curve to read: write the values next to the points.
+    let few = pca_mse.len().max(linear_ae_mse.len()) <= 2;
+    let series = |name: &str, color: usize, marker, values: &[(usize, f64)]| Series {
         name: name.to_string(),
         points: values.iter().map(|&(k, m)| (k as f64, m)).collect(),
+        point_labels: if few {
+            values.iter().map(|&(_, m)| format!("{m:.5}")).collect()
+        } else {
+            Vec::new()
+        },
         color,
-        dashed,
+        marker,
         ..Series::default()
     };
     let mse = LinePanel {
@@ -100,11 +108,13 @@ pub fn linear_ae_vs_pca(
         x_label: "k (components / latent size)".into(),
         y_label: "reconstruction MSE".into(),
         series: vec![
-            series("PCA", 0, false, pca_mse),
-            series("linear AE", 3, true, linear_ae_mse),
+            // The curves should coincide: the linear AE's open × stays visible on PCA's dots.
+            series("PCA", 0, Marker::Circle, pca_mse),
+            series("linear AE", 3, Marker::Cross, linear_ae_mse),
         ],
-        diagonal: false,
-        legend_lower_right: false,
+        x_ticks: pca_mse.iter().map(|&(k, _)| k as f64).collect(),
+        y_from_zero: true,
+        ..LinePanel::default()
     };
     save(
         &LinearAeVsPca {

@@ -5,11 +5,11 @@ use std::path::Path;
 use anyhow::{bail, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor;
 
+use super::legend::{draw_legend, legend_size, LegendEntry, LineKind, Marker};
 use super::{
-    draw_title, padded_range, palette, save, DrawResult, Figure, FigureFiles, FONT, LABEL_SIZE,
-    PANEL_TITLE_SIZE, TICK_SIZE, TITLE_SIZE,
+    draw_title, format_tick, padded_range, palette, save, DrawResult, Figure, FigureFiles, FONT,
+    LABEL_SIZE, PANEL_TITLE_SIZE, TICK_SIZE, TITLE_SIZE,
 };
 
 /// One model's 2-D codes of the test set and their class labels.
@@ -21,7 +21,6 @@ pub struct ScatterPanel {
 }
 
 const PANEL_SIZE: u32 = 560;
-const LEGEND_W: u32 = 190;
 
 struct Scatter<'a> {
     title: &'a str,
@@ -50,6 +49,8 @@ fn draw_panel<DB: DrawingBackend>(
         .label_style((FONT, TICK_SIZE))
         .light_line_style(RGBColor(238, 238, 238))
         .max_light_lines(2)
+        .x_label_formatter(&|v| format_tick(*v))
+        .y_label_formatter(&|v| format_tick(*v))
         .draw()
         .draw_err()?;
     // Small translucent dots: thousands of test points overlap, and density should show.
@@ -66,34 +67,28 @@ fn draw_panel<DB: DrawingBackend>(
     Ok(())
 }
 
-fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, names: &[String]) -> Result<()> {
-    let style = TextStyle::from((FONT, LABEL_SIZE).into_font()).pos(text_anchor::Pos::new(
-        text_anchor::HPos::Left,
-        text_anchor::VPos::Center,
-    ));
-    let top = 60;
-    let line = LABEL_SIZE as i32 + 10;
-    for (i, name) in names.iter().enumerate() {
-        let y = top + i as i32 * line;
-        area.draw(&Rectangle::new(
-            [(10, y - 7), (24, y + 7)],
-            palette(i).filled(),
-        ))
-        .draw_err()?;
-        area.draw_text(name, &style, (32, y)).draw_err()?;
-    }
-    Ok(())
+/// Class key: one dot per class in its colour, under a "class" heading.
+fn legend(names: &[String]) -> Vec<LegendEntry> {
+    let mut entries = vec![LegendEntry::heading("class")];
+    entries.extend(names.iter().enumerate().map(|(i, name)| LegendEntry {
+        label: name.clone(),
+        color: palette(i),
+        line: LineKind::None,
+        marker: Some(Marker::Circle),
+    }));
+    entries
 }
 
 impl Figure for Scatter<'_> {
     fn size(&self) -> (u32, u32) {
         let n = self.panels.len().max(1) as u32;
-        (PANEL_SIZE * n + LEGEND_W + 20, PANEL_SIZE + TITLE_SIZE + 24)
+        let legend_w = legend_size(&legend(self.class_names)).0 as u32 + 20;
+        (PANEL_SIZE * n + legend_w + 20, PANEL_SIZE + TITLE_SIZE + 24)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
         let body = draw_title(root, self.title, TITLE_SIZE, TITLE_SIZE + 24)?;
-        let (plots, legend) =
+        let (plots, legend_area) =
             body.split_horizontally(PANEL_SIZE * self.panels.len().max(1) as u32 + 10);
         for (area, panel) in plots
             .split_evenly((1, self.panels.len().max(1)))
@@ -102,7 +97,8 @@ impl Figure for Scatter<'_> {
         {
             draw_panel(area, panel)?;
         }
-        draw_legend(&legend, self.class_names)
+        // Level with the top of the plots, below the panel captions.
+        draw_legend(&legend_area, &legend(self.class_names), (4.0, 40.0))
     }
 }
 

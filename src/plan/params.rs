@@ -18,7 +18,7 @@ pub fn implementation_version(kind: StageKind) -> u32 {
         StageKind::Preprocess => 1,
         StageKind::Train => 1,
         StageKind::Evaluate => 2,
-        StageKind::Plot => 1,
+        StageKind::Plot => 2,
         StageKind::Report => 1,
         StageKind::Command => 1,
     }

@@ -16,6 +16,9 @@ figure { margin: 1.5em 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
 figcaption { color: #444; font-size: .95em; margin-top: .4em; }
 table { border-collapse: collapse; margin: 1em 0; font-size: .92em; }
+.table-scroll { overflow-x: auto; max-width: 100%; margin: 1em 0; }
+.table-scroll table { margin: 0; }
+.table-scroll th, .table-scroll td { white-space: nowrap; }
 th, td { border: 1px solid #ccc; padding: .3em .7em; }
 th { background: #f0f4f8; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -35,6 +38,12 @@ fn figure_html(figure: &ReportFigure) -> Result<String> {
     Ok(format!(
         "<figure><img alt=\"{caption}\" src=\"data:image/png;base64,{encoded}\"><figcaption>{caption}</figcaption></figure>\n"
     ))
+}
+
+/// Wraps a table so that it scrolls sideways inside the page when it is wider: its cells do
+/// not wrap, because a run name like `vae-z20-b0.5` broken at its hyphens reads as two runs.
+fn scrolling(table: &str) -> String {
+    format!("<div class=\"table-scroll\">\n{table}</div>\n")
 }
 
 fn paragraphs(text: &str) -> String {
@@ -64,7 +73,7 @@ fn section_html(i: usize, section: &ReportSection) -> Result<String> {
             "<div class=\"caption\">{}</div>\n",
             escape_html(&table.caption)
         ));
-        out.push_str(&to_html(&table.table)?);
+        out.push_str(&scrolling(&to_html(&table.table)?));
     }
     out.push_str("</section>\n");
     Ok(out)
@@ -73,10 +82,13 @@ fn section_html(i: usize, section: &ReportSection) -> Result<String> {
 fn timings_html(timings: &[StageTiming]) -> String {
     let hits = timings.iter().filter(|t| t.cache_hit).count();
     let total: f64 = timings.iter().map(|t| t.seconds).sum();
-    let mut out = format!(
-        "<p>{} stages, {hits} cache hits, {} s in total.</p>\n<table>\n<thead><tr><th>stage</th><th>key</th><th>seconds</th><th>cache</th></tr></thead>\n<tbody>\n",
+    let summary = format!(
+        "<p>{} stages, {hits} cache hits, {} s in total.</p>\n",
         timings.len(),
         format_number(total)
+    );
+    let mut out = String::from(
+        "<table>\n<thead><tr><th>stage</th><th>key</th><th>seconds</th><th>cache</th></tr></thead>\n<tbody>\n",
     );
     for t in timings {
         let (class, label) = if t.cache_hit {
@@ -92,7 +104,7 @@ fn timings_html(timings: &[StageTiming]) -> String {
         ));
     }
     out.push_str("</tbody>\n</table>\n");
-    out
+    summary + &scrolling(&out)
 }
 
 /// The complete HTML document as a string.
@@ -128,14 +140,20 @@ pub fn render_report(input: &ReportInput) -> Result<String> {
         "<section id=\"timings\">\n<h2>Stage timings</h2>\n{}</section>\n",
         timings_html(&input.stage_timings)
     ));
-    out.push_str("<section id=\"versions\">\n<h2>Versions</h2>\n<table>\n<thead><tr><th>component</th><th>version</th></tr></thead>\n<tbody>\n");
+    let mut versions = String::from(
+        "<table>\n<thead><tr><th>component</th><th>version</th></tr></thead>\n<tbody>\n",
+    );
     for (name, version) in &input.versions {
-        out.push_str(&format!(
+        versions.push_str(&format!(
             "<tr><td>{}</td><td>{}</td></tr>\n",
             escape_html(name),
             escape_html(version)
         ));
     }
-    out.push_str("</tbody>\n</table>\n</section>\n</body>\n</html>\n");
+    versions.push_str("</tbody>\n</table>\n");
+    out.push_str(&format!(
+        "<section id=\"versions\">\n<h2>Versions</h2>\n{}</section>\n</body>\n</html>\n",
+        scrolling(&versions)
+    ));
     Ok(out)
 }

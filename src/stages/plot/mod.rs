@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+mod lecture;
+
 use super::evaluate::EvalMetrics;
 use super::{StageContext, StageRunner};
 use crate::data::{read_prepared, PreparedSplit};
@@ -123,8 +125,8 @@ impl Figures<'_> {
                     .collect();
                 GridPanel {
                     title: format!("{}-D latent", m.latent()),
-                    column_labels: vec![],
                     rows,
+                    ..GridPanel::default()
                 }
             })
             .collect();
@@ -146,7 +148,7 @@ impl Figures<'_> {
         let dim = self.w * self.h;
         let x = &self.test.images[..n * dim];
         let mut rows = vec![GridRow {
-            label: "data".into(),
+            label: "original".into(),
             images: split_images(x, dim),
         }];
         for variant in [Variant::Vae, Variant::Ae] {
@@ -162,13 +164,17 @@ impl Figures<'_> {
         if rows.len() < 2 {
             return Ok(false);
         }
-        figures::image_grid(
-            &self.path("reconstructions"),
-            "Reconstructions: the latent size sets the quality",
-            &rows,
-            self.w,
-            self.h,
-        )?;
+        let mut sizes = latents(self.members, Variant::Vae);
+        sizes.extend(latents(self.members, Variant::Ae));
+        sizes.sort_unstable();
+        sizes.dedup();
+        // The latent-size message only where several sizes are shown.
+        let title = if sizes.len() > 1 {
+            "Reconstructions: the latent size sets the quality"
+        } else {
+            "Test images and their reconstructions"
+        };
+        figures::image_grid(&self.path("reconstructions"), title, &rows, self.w, self.h)?;
         Ok(true)
     }
 
@@ -193,7 +199,7 @@ impl Figures<'_> {
         }
         figures::latent_scatter(
             &self.path("latent_scatter"),
-            "2-D latent codes of the test set",
+            "2-D latent codes of the test set, coloured by class",
             &panels,
             &self.test.class_names,
         )?;
@@ -239,12 +245,13 @@ impl Figures<'_> {
         group.dedup_by(|a, b| a.beta() == b.beta());
         let dim = self.w * self.h;
         let values: Vec<f32> = (0..9).map(|i| -3.0 + 0.75 * i as f32).collect();
+        let value_labels: Vec<String> = values.iter().map(|v| format!("{v}")).collect();
         let panels: Vec<GridPanel> = group
             .iter()
             .map(|m| {
                 let base = m.model.encode(&self.test.images[..dim]).0;
-                let units = z.min(10);
-                let rows = (0..units)
+                let rows = traversed_units(&m.model, &self.test.images, dim)
+                    .into_iter()
                     .map(|u| {
                         let codes: Vec<f32> = values
                             .iter()
@@ -265,14 +272,19 @@ impl Figures<'_> {
                     .collect();
                 GridPanel {
                     title: format!("β = {}", m.beta()),
-                    column_labels: values.iter().map(|v| format!("{v:+.1}")).collect(),
+                    corner_label: "value".into(),
+                    column_labels: value_labels.clone(),
                     rows,
                 }
             })
             .collect();
         figures::image_panels(
             &self.path("traversals"),
-            &format!("Latent traversals ({z}-D VAE): one unit varied at a time"),
+            &if z > MAX_TRAVERSED {
+                format!("Latent traversals ({z}-D VAE): the {MAX_TRAVERSED} most active units, one per row")
+            } else {
+                format!("Latent traversals ({z}-D VAE): each row varies one unit")
+            },
             &panels,
             self.w,
             self.h,
@@ -308,6 +320,7 @@ impl Figures<'_> {
         figures::rate_distortion(
             &self.path("rate_distortion"),
             "Rate–distortion across β (one curve per latent size)",
+            distortion_label(&self.members[0].model),
             &curves,
         )?;
         Ok(true)
@@ -338,17 +351,17 @@ impl Figures<'_> {
             };
         let metrics = vec![
             figures::MetricVsLatent {
-                metric: "reconstruction BCE per image".into(),
+                metric: "reconstruction BCE [nats per image]".into(),
                 ae: by(Variant::Ae, &|m| Some(m.recon_bce)),
                 vae: by(Variant::Vae, &|m| Some(m.recon_bce)),
             },
             figures::MetricVsLatent {
-                metric: "ELBO (AE: −reconstruction)".into(),
+                metric: "ELBO [nats per image] (AE: −reconstruction)".into(),
                 ae: by(Variant::Ae, &|m| Some(m.elbo)),
                 vae: by(Variant::Vae, &|m| Some(m.elbo)),
             },
             figures::MetricVsLatent {
-                metric: "linear-probe accuracy".into(),
+                metric: "linear-probe accuracy on the codes".into(),
                 ae: by(Variant::Ae, &|m| m.probe_accuracy),
                 vae: by(Variant::Vae, &|m| m.probe_accuracy),
             },
@@ -379,142 +392,65 @@ impl Figures<'_> {
                 }
             })
             .collect();
-        figures::training_curves(
-            &self.path("training_curves"),
-            "Training curves (solid: train, dashed: validation)",
-            &runs,
-        )?;
+        let title = "Training curves (solid: train, dashed: validation)";
+        let path = self.path("training_curves");
+        // A squared-error loss and a BCE in nats share no scale: never one axis for both.
+        let squared = |m: &Member| m.model.config.likelihood != crate::model::Likelihood::Bernoulli;
+        let mixed = self.members.iter().any(squared) && !self.members.iter().all(squared);
+        if runs.len() <= 8 && !mixed {
+            figures::training_curves(&path, title, &runs)?;
+        } else {
+            // One panel per latent size (and loss): each holds a handful of runs.
+            let mut groups: BTreeMap<(bool, usize), Vec<figures::TrainingRun>> = BTreeMap::new();
+            for (m, run) in self.members.iter().zip(runs) {
+                groups
+                    .entry((squared(m), m.latent()))
+                    .or_default()
+                    .push(run);
+            }
+            let groups: Vec<(String, Vec<figures::TrainingRun>)> = groups
+                .into_iter()
+                .map(|((sq, z), runs)| {
+                    let loss = if sq { ", squared-error loss" } else { "" };
+                    (format!("{z}-D latent{loss}"), runs)
+                })
+                .collect();
+            figures::training_curve_panels(&path, title, &groups)?;
+        }
         Ok(true)
     }
 }
 
-impl Figures<'_> {
-    fn denoising(&self) -> anyhow::Result<bool> {
-        let Some(m) = self
-            .members
-            .iter()
-            .find(|m| m.variant() == Variant::DenoisingAe)
-        else {
-            return Ok(false);
-        };
-        let dim = self.w * self.h;
-        let n = 10.min(self.test.n);
-        let clean = &self.test.images[..n * dim];
-        let noisy = corrupt(clean, m.model.config.noise);
-        let rows = vec![
-            GridRow {
-                label: "noisy input".into(),
-                images: split_images(&noisy, dim),
-            },
-            GridRow {
-                label: "clean".into(),
-                images: split_images(clean, dim),
-            },
-            GridRow {
-                label: "denoised".into(),
-                images: split_images(&m.model.reconstruct(&noisy), dim),
-            },
-        ];
-        figures::image_grid(
-            &self.path("denoising"),
-            &format!("Denoising AE ({})", m.label),
-            &rows,
-            self.w,
-            self.h,
-        )?;
-        Ok(true)
-    }
+/// Rows of the traversal figure: more would shrink every image.
+const MAX_TRAVERSED: usize = 10;
 
-    fn linear_vs_pca(&self) -> anyhow::Result<bool> {
-        let linear: Vec<&Member> = self
-            .members
-            .iter()
-            .filter(|m| m.variant() == Variant::LinearAe && m.metrics.pca_mse.is_some())
-            .collect();
-        let Some(first) = linear.first() else {
-            return Ok(false);
-        };
-        let pca: Vec<(usize, f64)> = linear
-            .iter()
-            .filter_map(|m| Some((m.latent(), m.metrics.pca_mse?)))
-            .collect();
-        let ae: Vec<(usize, f64)> = linear
-            .iter()
-            .filter_map(|m| Some((m.latent(), m.metrics.linear_ae_mse?)))
-            .collect();
-        figures::linear_ae_vs_pca(
-            &self.path("linear_vs_pca"),
-            "Linear AE vs PCA: reconstruction MSE and principal angles",
-            &pca,
-            &ae,
-            &first.metrics.principal_angles_deg,
-        )?;
-        Ok(true)
+/// The latent units to traverse: all of them up to [`MAX_TRAVERSED`], otherwise the most
+/// active ones (largest variance of the encoder mean over test images), most active first;
+/// the first ten by index would often be collapsed units that change nothing.
+fn traversed_units(model: &TrainedModel, images: &[f32], dim: usize) -> Vec<usize> {
+    let k = model.config.latent_dim;
+    if k <= MAX_TRAVERSED {
+        return (0..k).collect();
     }
-
-    fn anomaly(&self, normal: Option<&[u8]>) -> anyhow::Result<bool> {
-        let Some(normal) = normal else {
-            return Ok(false);
-        };
-        let anomalous: Vec<bool> = self
-            .test
-            .labels
-            .iter()
-            .map(|l| !normal.contains(l))
-            .collect();
-        if !anomalous.iter().any(|&a| a) || anomalous.iter().all(|&a| a) {
-            return Ok(false);
-        }
-        let mut rocs = Vec::new();
-        for m in self.members {
-            let scores: Vec<f64> =
-                serde_json::from_slice(&std::fs::read(m.eval_dir.join("test_scores.json"))?)?;
-            let (a, n): (Vec<(f64, bool)>, Vec<(f64, bool)>) = scores
-                .iter()
-                .copied()
-                .zip(anomalous.iter().copied())
-                .partition(|(_, x)| *x);
-            let name = format!("anomaly_scores_{}", m.label);
-            figures::anomaly_histogram(
-                &self.path(&name),
-                &format!("Anomaly scores (−ELBO), {}", m.label),
-                &n.iter().map(|x| x.0).collect::<Vec<_>>(),
-                &a.iter().map(|x| x.0).collect::<Vec<_>>(),
-                40,
-            )?;
-            rocs.push(figures::NamedRoc {
-                name: m.label.clone(),
-                curve: crate::metrics::auroc::roc_curve(&scores, &anomalous)?,
-            });
-        }
-        figures::roc_curves(
-            &self.path("anomaly_roc"),
-            "Anomaly detection by reconstruction error / −ELBO",
-            &rocs,
-        )?;
-        Ok(true)
-    }
+    let n = (images.len() / dim).min(1000);
+    let mu = model.encode(&images[..n * dim]).0;
+    let spread: Vec<f64> = (0..k)
+        .map(|u| {
+            let vals: Vec<f64> = mu.iter().skip(u).step_by(k).map(|&v| v as f64).collect();
+            crate::metrics::stats::mean_sd(&vals).sd
+        })
+        .collect();
+    let mut units: Vec<usize> = (0..k).collect();
+    units.sort_by(|&a, &b| spread[b].total_cmp(&spread[a]));
+    units.truncate(MAX_TRAVERSED);
+    units
 }
 
-/// The denoising AE's own corruption, with a fixed seed so the figure is reproducible.
-fn corrupt(x: &[f32], noise: Option<crate::model::Noise>) -> Vec<f32> {
-    let mut rng = crate::data::SplitMix64::new(7);
-    let mut uniform = || (rng.next_u64() >> 11) as f32 / (1u64 << 53) as f32;
-    match noise {
-        Some(crate::model::Noise::Masking { p }) => x
-            .iter()
-            .map(|&v| if uniform() < p { 0.0 } else { v })
-            .collect(),
-        Some(crate::model::Noise::Gaussian { std }) => x
-            .iter()
-            .map(|&v| {
-                // Box–Muller from two uniforms.
-                let (u1, u2) = (uniform().max(1e-7), uniform());
-                (v + std * (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos())
-                    .clamp(0.0, 1.0)
-            })
-            .collect(),
-        None => x.to_vec(),
+/// The y axis of the rate–distortion plane: the models' own reconstruction term.
+fn distortion_label(model: &TrainedModel) -> &'static str {
+    match model.config.likelihood {
+        crate::model::Likelihood::Bernoulli => "distortion: reconstruction BCE [nats per image]",
+        _ => "distortion: reconstruction squared error per image",
     }
 }
 
