@@ -121,3 +121,24 @@ fn transform_then_reconstruct_round_trips() {
         .chunks(D)
         .all(|row| row.iter().zip(&pca.mean).all(|(a, b)| a == b)));
 }
+
+#[test]
+fn error_curve_matches_reconstruction_at_every_k_on_held_out_data() {
+    let (data, _) = rank_k_data();
+    // Fit on the first 200 rows plus noise-free structure; score the last 100 (held out).
+    let fit_rows = 200;
+    let pca = Pca::fit(&data[..fit_rows * D], fit_rows, D, 6).unwrap();
+    let held_out = &data[fit_rows * D..];
+    let n = N - fit_rows;
+    let curve = pca.reconstruction_mse_curve(held_out, n).unwrap();
+    assert_eq!(curve.len(), 7);
+    for (k, &mse) in curve.iter().enumerate() {
+        let direct = pca.reconstruction_mse(held_out, n, k).unwrap();
+        assert!(
+            (mse - direct).abs() < 1e-9 * direct.max(1.0),
+            "k {k}: {mse} vs {direct}"
+        );
+    }
+    assert!(curve.windows(2).all(|w| w[1] <= w[0] + 1e-12), "{curve:?}");
+    assert!(curve[K] < 1e-9 && curve[K - 1] > 0.1, "{curve:?}");
+}

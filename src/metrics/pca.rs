@@ -162,6 +162,36 @@ impl Pca {
         Ok(sum / (n * self.dim) as f64)
     }
 
+    /// Mean squared reconstruction error per element for every `k` from 0 to the number of
+    /// fitted components, from one projection: the components are orthonormal, so each one
+    /// removes exactly its squared score from the residual.
+    pub fn reconstruction_mse_curve(&self, data: &[f32], n: usize) -> MetricsResult<Vec<f64>> {
+        let k = self.n_components();
+        let scores = self.transform(data, n, k)?;
+        let centered_sq: f64 = data
+            .chunks_exact(self.dim)
+            .flat_map(|row| {
+                row.iter()
+                    .zip(&self.mean)
+                    .map(|(&x, m)| (x as f64 - m).powi(2))
+            })
+            .sum();
+        let mut explained = vec![0.0f64; k];
+        for row in scores.chunks_exact(k.max(1)) {
+            for (e, s) in explained.iter_mut().zip(row) {
+                *e += s * s;
+            }
+        }
+        let total = (n * self.dim) as f64;
+        let mut residual = centered_sq;
+        let mut curve = vec![residual / total];
+        for e in explained {
+            residual -= e;
+            curve.push(residual.max(0.0) / total);
+        }
+        Ok(curve)
+    }
+
     /// The first `k` components as a `d × k` row-major basis (the layout
     /// [`principal_angles_deg`](super::principal_angles_deg) takes).
     pub fn basis(&self, k: usize) -> MetricsResult<Vec<f64>> {

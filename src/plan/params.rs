@@ -17,8 +17,8 @@ pub fn implementation_version(kind: StageKind) -> u32 {
         StageKind::Download => 1,
         StageKind::Preprocess => 1,
         StageKind::Train => 1,
-        StageKind::Evaluate => 2,
-        StageKind::Plot => 2,
+        StageKind::Evaluate => 3,
+        StageKind::Plot => 3,
         StageKind::Report => 1,
         StageKind::Command => 1,
     }

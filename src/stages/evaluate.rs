@@ -40,6 +40,10 @@ pub struct EvalMetrics {
     pub probe_accuracy: Option<f64>,
     pub anomaly_auroc: Option<f64>,
     pub pca_mse: Option<f64>,
+    /// k → PCA's test MSE with k components, around the model's latent size (the curve the
+    /// linear AE's point should sit on).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pca_mse_by_k: BTreeMap<usize, f64>,
     pub linear_ae_mse: Option<f64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub principal_angles_deg: Vec<f64>,
@@ -138,8 +142,11 @@ fn evaluate(
         }
     }
     if p.pca {
-        let pca = metrics::pca::Pca::fit(&train.images[..n_fit * dim], n_fit, dim, k)?;
-        m.pca_mse = Some(pca.reconstruction_mse(&test.images, test.n, k)?);
+        let fitted = (2 * k).max(k + 8).min(dim);
+        let pca = metrics::pca::Pca::fit(&train.images[..n_fit * dim], n_fit, dim, fitted)?;
+        let curve = pca.reconstruction_mse_curve(&test.images, test.n)?;
+        m.pca_mse = Some(curve[k]);
+        m.pca_mse_by_k = curve.into_iter().enumerate().skip(1).collect();
         m.linear_ae_mse = Some(m.recon_mse / dim as f64);
         // A linear decoder's columns: decode(e_i) − decode(0), in logit (or mean) space.
         let zero = model.decode(&vec![0.0; k]);

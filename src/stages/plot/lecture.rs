@@ -51,10 +51,19 @@ impl Figures<'_> {
         let Some(first) = linear.first() else {
             return Ok(false);
         };
-        let pca: Vec<(usize, f64)> = linear
+        // PCA's whole error curve when evaluation recorded one; its points at each k otherwise.
+        let mut pca: Vec<(usize, f64)> = linear
             .iter()
-            .filter_map(|m| Some((m.latent(), m.metrics.pca_mse?)))
+            .flat_map(|m| m.metrics.pca_mse_by_k.iter().map(|(&k, &v)| (k, v)))
             .collect();
+        if pca.is_empty() {
+            pca = linear
+                .iter()
+                .filter_map(|m| Some((m.latent(), m.metrics.pca_mse?)))
+                .collect();
+        }
+        pca.sort_by_key(|&(k, _)| k);
+        pca.dedup_by_key(|&mut (k, _)| k);
         let ae: Vec<(usize, f64)> = linear
             .iter()
             .filter_map(|m| Some((m.latent(), m.metrics.linear_ae_mse?)))
