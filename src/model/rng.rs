@@ -14,6 +14,7 @@ pub enum Stream {
     Reparam = 5,
     Validation = 6,
     Evaluation = 7,
+    ValidationNoise = 8,
 }
 
 fn splitmix64(state: &mut u64) -> u64 {

@@ -321,9 +321,10 @@ impl Batcher {
         }
     }
 
-    /// `training` enables input noise and a fresh binarization per epoch; evaluation batches
-    /// are clean, binarized (if at all) the same way every epoch, and use a fixed
-    /// reparameterisation stream (epoch key `u64::MAX`), so validation curves are comparable.
+    /// `training` draws fresh input noise, binarization and reparameterisation noise per
+    /// epoch; evaluation batches draw them from fixed streams (epoch key `u64::MAX`), so the
+    /// validation curve moves only when the model does. A denoising AE is validated on
+    /// corrupted inputs too: its validation loss is the objective it is trained on.
     fn fill(&mut self, data: &[f32], rows: &[usize], epoch: u64, batch: u64, training: bool) {
         let d = self.dim;
         for (i, &r) in rows.iter().enumerate() {
@@ -333,7 +334,7 @@ impl Batcher {
         let (stream_r, stream_n) = if training {
             (Stream::Reparam, Stream::Noise)
         } else {
-            (Stream::Validation, Stream::Validation)
+            (Stream::Validation, Stream::ValidationNoise)
         };
         if self.binarize {
             let mut rng = Rng::stream(self.seed, Stream::Binarize, epoch, batch);
@@ -342,10 +343,10 @@ impl Batcher {
             }
         }
         self.input[..used].copy_from_slice(&self.target[..used]);
-        if training {
+        if let Some(noise) = self.noise {
             let mut rng = Rng::stream(self.seed, stream_n, epoch, batch);
-            match self.noise {
-                Some(Noise::Gaussian { std }) => {
+            match noise {
+                Noise::Gaussian { std } => {
                     let mut eps = vec![0.0f32; used];
                     rng.fill_normal(&mut eps);
                     self.input[..used]
@@ -353,14 +354,13 @@ impl Batcher {
                         .zip(&eps)
                         .for_each(|(x, e)| *x += std * e);
                 }
-                Some(Noise::Masking { p }) => {
+                Noise::Masking { p } => {
                     for x in &mut self.input[..used] {
                         if rng.uniform() < p {
                             *x = 0.0;
                         }
                     }
                 }
-                None => {}
             }
         }
         if self.vae {

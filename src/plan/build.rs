@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::spec::variant::Variant;
 use crate::spec::{DataFileSpec, Location, Spec, SpecError, SpecErrors};
 
 use super::graph::{GraphBuilder, GraphError, StageGraph};
@@ -78,7 +79,11 @@ pub fn build_graph(spec: &Spec) -> Result<StageGraph, SpecErrors> {
             let mut t = def(
                 train.clone(),
                 StageKind::Train,
-                TrainParams { run: m.run.clone() },
+                TrainParams {
+                    run: m.run.clone(),
+                    validation: (m.run.variant == Variant::DenoisingAe)
+                        .then(|| "corrupted".to_string()),
+                },
                 inputs([("data", &pre_name)]),
             );
             // Training uses every core it is given (threaded matrix products); the scheduler caps

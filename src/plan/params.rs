@@ -51,6 +51,10 @@ pub struct PreprocessParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainParams {
     pub run: RunSpec,
+    /// "corrupted" for a denoising AE, whose validation loss is measured on corrupted inputs
+    /// (since this field exists); absent otherwise, so other runs keep their keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<String>,
 }
 
 /// Evaluation options that apply to this run's variant only (IWAE means nothing for an AE).

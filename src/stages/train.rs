@@ -99,10 +99,7 @@ impl StageRunner for TrainRunner {
             ctx.progress
                 .note(format!("resumed from the checkpoint after epoch {done}"));
         }
-        ctx.log.line(format!(
-            "trained on {} ({} threads)",
-            summary.device, ctx.threads
-        ));
+        ctx.log.line(format!("trained on {}", summary.device));
         for file in [&summary.model_path, &summary.metrics_path] {
             let name = file.file_name().context("checkpoint file name")?;
             std::fs::copy(file, ctx.out.join(name))
