@@ -1,24 +1,11 @@
 //! kNN and linear-probe accuracy on synthetic clusters.
 
+mod common;
+
+use common::TestRng;
 use pipeline::metrics::{
     knn_accuracy, knn_predict, linear_probe_accuracy, LinearProbe, ProbeConfig,
 };
-
-/// SplitMix64 + Box–Muller: deterministic standard normals without a rand dependency.
-struct Normals(u64);
-impl Normals {
-    fn uniform(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn next(&mut self) -> f64 {
-        let u = self.uniform().max(1e-300);
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.uniform()).cos()
-    }
-}
 
 /// `per_class` points around each centre with unit noise in 3-D; label = centre index, or
 /// `label_of(centre index)` when given.
@@ -28,12 +15,12 @@ fn clusters(
     seed: u64,
     label_of: &dyn Fn(usize) -> u8,
 ) -> (Vec<f32>, Vec<u8>) {
-    let mut rng = Normals(seed);
+    let mut rng = TestRng::new(seed);
     let mut codes = Vec::new();
     let mut labels = Vec::new();
     for _ in 0..per_class {
         for (c, centre) in centres.iter().enumerate() {
-            codes.extend(centre.iter().map(|m| (m + rng.next()) as f32));
+            codes.extend(centre.iter().map(|m| (m + rng.normal()) as f32));
             labels.push(label_of(c));
         }
     }

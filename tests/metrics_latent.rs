@@ -1,26 +1,14 @@
 //! MIG and active units on synthetic codes whose answer is known.
 
-use pipeline::metrics::{active_units, mutual_information_gap, ACTIVE_UNIT_THRESHOLD, MIG_BINS};
+mod common;
 
-/// SplitMix64: deterministic uniforms without a rand dependency.
-struct Rng(u64);
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+use common::TestRng;
+use pipeline::metrics::{active_units, mutual_information_gap, ACTIVE_UNIT_THRESHOLD, MIG_BINS};
 
 const N: usize = 20_000;
 
 /// Two factors with 5 and 4 uniformly drawn levels, `N × 2`.
-fn factors(rng: &mut Rng) -> Vec<u32> {
+fn factors(rng: &mut TestRng) -> Vec<u32> {
     (0..N)
         .flat_map(|_| [0, 1])
         .map(|j| (rng.next_u64() % [5, 4][j]) as u32)
@@ -29,7 +17,7 @@ fn factors(rng: &mut Rng) -> Vec<u32> {
 
 #[test]
 fn latents_copying_factors_give_mig_near_one() {
-    let mut rng = Rng(1);
+    let mut rng = TestRng::new(1);
     let factors = factors(&mut rng);
     // Latent 0 = factor 0, latent 1 = scaled factor 1, latents 2..4 are noise.
     let codes: Vec<f32> = (0..N)
@@ -52,7 +40,7 @@ fn latents_copying_factors_give_mig_near_one() {
 
 #[test]
 fn duplicated_latent_closes_the_gap() {
-    let mut rng = Rng(2);
+    let mut rng = TestRng::new(2);
     let factors = factors(&mut rng);
     // Factor 0 is copied into two latents: its gap is 0; factor 1's gap stays 1 -> MIG 0.5.
     let codes: Vec<f32> = (0..N)
@@ -69,7 +57,7 @@ fn duplicated_latent_closes_the_gap() {
 
 #[test]
 fn random_latents_give_mig_near_zero() {
-    let mut rng = Rng(3);
+    let mut rng = TestRng::new(3);
     let factors = factors(&mut rng);
     let codes: Vec<f32> = (0..N * 5).map(|_| rng.uniform() as f32).collect();
     let mig = mutual_information_gap(&codes, &factors, N, 5, 2, MIG_BINS).unwrap();
@@ -78,7 +66,7 @@ fn random_latents_give_mig_near_zero() {
 
 #[test]
 fn active_units_count_high_variance_means() {
-    let mut rng = Rng(4);
+    let mut rng = TestRng::new(4);
     // Unit scales 1, 0.5, 0.05, 0 -> variances ~1/12, 1/48, 1/4800, 0 for uniform[0,1) draws.
     let scales = [1.0, 0.5, 0.05, 0.0];
     let means: Vec<f32> = (0..N * 4)

@@ -1,22 +1,9 @@
 //! PCA and principal angles on data with a known low-rank structure.
 
-use pipeline::metrics::{principal_angles_deg, Pca};
+mod common;
 
-/// SplitMix64 + Box–Muller: deterministic standard normals without a rand dependency.
-struct Normals(u64);
-impl Normals {
-    fn uniform(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn next(&mut self) -> f64 {
-        let u = self.uniform().max(1e-300);
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.uniform()).cos()
-    }
-}
+use common::TestRng;
+use pipeline::metrics::{principal_angles_deg, Pca};
 
 const N: usize = 300;
 const D: usize = 12;
@@ -28,13 +15,13 @@ fn rank_k_data() -> (Vec<f32>, Vec<f64>) {
 }
 
 fn rank_k_data_with(n: usize, d: usize) -> (Vec<f32>, Vec<f64>) {
-    let mut rng = Normals(7);
-    let loadings: Vec<f64> = (0..K * d).map(|_| rng.next()).collect();
+    let mut rng = TestRng::new(7);
+    let loadings: Vec<f64> = (0..K * d).map(|_| rng.normal()).collect();
     let offset: Vec<f64> = (0..d).map(|j| j as f64 * 0.5).collect();
     let mut data = Vec::with_capacity(n * d);
     for _ in 0..n {
         // Different scales per latent direction so the eigenvalues are distinct.
-        let scores = [3.0 * rng.next(), 2.0 * rng.next(), rng.next()];
+        let scores = [3.0 * rng.normal(), 2.0 * rng.normal(), rng.normal()];
         for j in 0..d {
             let v: f64 = (0..K).map(|c| scores[c] * loadings[c * d + j]).sum::<f64>() + offset[j];
             data.push(v as f32);
@@ -97,8 +84,8 @@ fn pca_subspace_matches_generating_subspace() {
         assert!(angle.abs() < 1e-3, "angles {angles:?}");
     }
     // A random subspace is far from it (sanity check that angles can be large).
-    let mut rng = Normals(99);
-    let random: Vec<f64> = (0..D * K).map(|_| rng.next()).collect();
+    let mut rng = TestRng::new(99);
+    let random: Vec<f64> = (0..D * K).map(|_| rng.normal()).collect();
     let far = principal_angles_deg(&basis, &random, D, K, K).unwrap();
     assert!(far[K - 1] > 20.0, "random angles {far:?}");
 }

@@ -382,3 +382,24 @@ pub fn failures(err: &FetchError) -> Vec<AttemptFailure> {
         other => panic!("expected AllSourcesFailed, got {other}"),
     }
 }
+
+/// The crate's own deterministic generator, with f64 draws for metric fixtures.
+pub struct TestRng(pipeline::model::rng::Rng);
+
+impl TestRng {
+    pub fn new(seed: u64) -> Self {
+        TestRng(pipeline::model::rng::Rng::from_key(&[seed]))
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+    /// Uniform in [0, 1) with 53 random bits.
+    pub fn uniform(&mut self) -> f64 {
+        (self.0.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    pub fn normal(&mut self) -> f64 {
+        let mut v = [0.0f64];
+        self.0.fill_normal(&mut v);
+        v[0]
+    }
+}
