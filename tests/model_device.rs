@@ -22,6 +22,22 @@ fn tiny() -> (ModelConfig, Vec<f32>) {
     (m, data)
 }
 
+/// Trains the tiny model on `rows` (4 values each), no validation set.
+fn train_tiny(
+    m: &ModelConfig,
+    c: &TrainConfig,
+    rows: &[f32],
+    dir: &std::path::Path,
+    observer: &mut dyn pipeline::model::TrainObserver,
+) -> Result<pipeline::model::TrainSummary, ModelError> {
+    let data = TrainData {
+        train: rows,
+        val: None,
+        dim: 4,
+    };
+    train(m, c, &data, dir, observer)
+}
+
 fn cfg(device: DeviceChoice) -> TrainConfig {
     TrainConfig {
         epochs: 1,
@@ -36,18 +52,7 @@ fn cfg(device: DeviceChoice) -> TrainConfig {
 fn auto_device_trains_on_cpu_without_cuda() {
     let (m, data) = tiny();
     let dir = tempfile::tempdir().unwrap();
-    let s = train(
-        &m,
-        &cfg(DeviceChoice::Auto),
-        &TrainData {
-            train: &data,
-            val: None,
-            dim: 4,
-        },
-        dir.path(),
-        &mut Silent,
-    )
-    .unwrap();
+    let s = train_tiny(&m, &cfg(DeviceChoice::Auto), &data, dir.path(), &mut Silent).unwrap();
     if !cfg!(feature = "cuda") {
         assert!(s.device.starts_with("cpu"), "{}", s.device);
     }
@@ -58,18 +63,7 @@ fn auto_device_trains_on_cpu_without_cuda() {
 fn cuda_device_without_the_feature_is_a_clear_error() {
     let (m, data) = tiny();
     let dir = tempfile::tempdir().unwrap();
-    let err = train(
-        &m,
-        &cfg(DeviceChoice::Cuda),
-        &TrainData {
-            train: &data,
-            val: None,
-            dim: 4,
-        },
-        dir.path(),
-        &mut Silent,
-    )
-    .unwrap_err();
+    let err = train_tiny(&m, &cfg(DeviceChoice::Cuda), &data, dir.path(), &mut Silent).unwrap_err();
     assert!(matches!(err, ModelError::Device { .. }), "{err}");
     assert!(err.to_string().contains("--features cuda"), "{err}");
 }
@@ -78,18 +72,7 @@ fn cuda_device_without_the_feature_is_a_clear_error() {
 fn damaged_checkpoint_is_refused() {
     let (m, data) = tiny();
     let dir = tempfile::tempdir().unwrap();
-    let s = train(
-        &m,
-        &cfg(DeviceChoice::Cpu),
-        &TrainData {
-            train: &data,
-            val: None,
-            dim: 4,
-        },
-        dir.path(),
-        &mut Silent,
-    )
-    .unwrap();
+    let s = train_tiny(&m, &cfg(DeviceChoice::Cpu), &data, dir.path(), &mut Silent).unwrap();
     let bytes = std::fs::read(&s.model_path).unwrap();
     let cut = dir.path().join("cut.safetensors");
     std::fs::write(&cut, &bytes[..bytes.len() - 8]).unwrap();
@@ -106,14 +89,10 @@ fn damaged_checkpoint_is_refused() {
 fn data_of_the_wrong_width_is_refused() {
     let (m, data) = tiny();
     let dir = tempfile::tempdir().unwrap();
-    let err = train(
+    let err = train_tiny(
         &m,
         &cfg(DeviceChoice::Cpu),
-        &TrainData {
-            train: &data[..30],
-            val: None,
-            dim: 4,
-        },
+        &data[..30],
         dir.path(),
         &mut Silent,
     )
@@ -140,11 +119,6 @@ fn observer_runs_on_the_calling_thread_and_sees_every_epoch() {
         epochs: 3,
         ..cfg(DeviceChoice::Cpu)
     };
-    let td = TrainData {
-        train: &data,
-        val: None,
-        dim: 4,
-    };
-    train(&m, &cfg, &td, dir.path(), &mut RcObserver(seen.clone())).unwrap();
+    train_tiny(&m, &cfg, &data, dir.path(), &mut RcObserver(seen.clone())).unwrap();
     assert_eq!(*seen.borrow(), [0, 1, 2]);
 }
