@@ -7,8 +7,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{
-    draw_title, format_tick, palette, save, DrawResult, Figure, FigureFiles, FONT, LABEL_SIZE,
-    TICK_SIZE, TITLE_SIZE,
+    draw_title, format_tick, house_mesh, palette, save, DrawResult, Figure, FigureFiles, FONT,
+    LABEL_SIZE, TITLE_SIZE,
 };
 
 /// One group of scores drawn as a translucent density histogram.
@@ -88,15 +88,9 @@ impl Figure for Histograms<'_> {
             .y_label_area_size(78)
             .build_cartesian_2d(lo..hi, 0.0..top)
             .draw_err()?;
-        chart
-            .configure_mesh()
-            .x_desc(self.x_label)
-            .y_desc("density")
-            .axis_desc_style((FONT, LABEL_SIZE))
-            .label_style((FONT, TICK_SIZE))
-            .light_line_style(RGBColor(238, 238, 238))
-            .max_light_lines(2)
-            .x_label_formatter(&|v| format_tick(*v))
+        let mut mesh = chart.configure_mesh();
+        house_mesh(&mut mesh, self.x_label, "density");
+        mesh.x_label_formatter(&|v| format_tick(*v))
             .y_label_formatter(&|v| format_tick(*v))
             .draw()
             .draw_err()?;

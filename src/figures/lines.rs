@@ -15,8 +15,8 @@ use super::legend::{
     best_corner, draw_legend, draw_marker, legend_size, LegendEntry, LineKind, Marker,
 };
 use super::{
-    draw_title, format_tick_step, padded_range, palette, save, DrawResult, Figure, FigureFiles,
-    FONT, LABEL_SIZE, PANEL_TITLE_SIZE, TICK_SIZE, TITLE_SIZE,
+    draw_title, format_tick_step, house_mesh, padded_range, palette, save, DrawResult, Figure,
+    FigureFiles, FONT, PANEL_TITLE_SIZE, TICK_SIZE, TITLE_SIZE,
 };
 
 /// One curve. `name` (if not empty) is its legend entry; `point_labels` (empty or one per
@@ -210,15 +210,9 @@ pub(crate) fn draw_line_panel<DB: DrawingBackend>(
     let (markers, segments, plot) = data_pixels(&chart, panel, base);
     let y_keys = RangedCoordf64::from(y_range.0..y_range.1).key_points(8);
     let y_step = min_step(&y_keys);
-    chart
-        .configure_mesh()
-        .x_desc(&panel.x_label)
-        .y_desc(&panel.y_label)
-        .axis_desc_style((FONT, LABEL_SIZE))
-        .label_style((FONT, TICK_SIZE))
-        .light_line_style(RGBColor(238, 238, 238))
-        .bold_line_style(RGBColor(215, 215, 215))
-        .max_light_lines(2)
+    let mut mesh = chart.configure_mesh();
+    house_mesh(&mut mesh, &panel.x_label, &panel.y_label);
+    mesh.bold_line_style(RGBColor(215, 215, 215))
         // x ticks are drawn below, at positions of our choosing.
         .x_labels(0)
         .y_labels(8)

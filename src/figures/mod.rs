@@ -182,6 +182,26 @@ pub(crate) fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// The house mesh: axis titles, embedded-font labels, faint minor grid lines.
+pub(crate) fn house_mesh<'a, 'b, X, Y, XT, YT, DB>(
+    mesh: &mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB>,
+    x_desc: &str,
+    y_desc: &str,
+) where
+    X: plotters::coord::ranged1d::Ranged<ValueType = XT>
+        + plotters::coord::ranged1d::ValueFormatter<XT>,
+    Y: plotters::coord::ranged1d::Ranged<ValueType = YT>
+        + plotters::coord::ranged1d::ValueFormatter<YT>,
+    DB: plotters::prelude::DrawingBackend,
+{
+    mesh.x_desc(x_desc)
+        .y_desc(y_desc)
+        .axis_desc_style((FONT, LABEL_SIZE))
+        .label_style((FONT, TICK_SIZE))
+        .light_line_style(RGBColor(238, 238, 238))
+        .max_light_lines(2);
+}
+
 /// Ticks without float noise: up to 4 significant digits, scientific when tiny or huge.
 pub(crate) fn format_tick(v: f64) -> String {
     let a = v.abs();

@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use super::legend::Marker;
 use super::lines::{LinePanel, Series};
 use super::{
-    draw_title, palette, save, DrawResult, Figure, FigureFiles, FONT, LABEL_SIZE, PANEL_TITLE_SIZE,
+    draw_title, house_mesh, palette, save, DrawResult, Figure, FigureFiles, FONT, PANEL_TITLE_SIZE,
     TICK_SIZE, TITLE_SIZE,
 };
 
@@ -33,15 +33,9 @@ fn draw_angles<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, angles: &[f64]
         .y_label_area_size(70)
         .build_cartesian_2d(0.5..n + 0.5, 0.0..top)
         .draw_err()?;
-    chart
-        .configure_mesh()
-        .x_desc("angle index")
-        .y_desc("angle [degrees]")
-        .axis_desc_style((FONT, LABEL_SIZE))
-        .label_style((FONT, TICK_SIZE))
-        .light_line_style(RGBColor(238, 238, 238))
-        .max_light_lines(2)
-        .x_labels(angles.len().min(20))
+    let mut mesh = chart.configure_mesh();
+    house_mesh(&mut mesh, "angle index", "angle [degrees]");
+    mesh.x_labels(angles.len().min(20))
         .x_label_formatter(&|v| format!("{}", v.round() as i64))
         .draw()
         .draw_err()?;

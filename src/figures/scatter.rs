@@ -8,8 +8,8 @@ use plotters::prelude::*;
 
 use super::legend::{draw_legend, legend_size, LegendEntry, LineKind, Marker};
 use super::{
-    draw_title, format_tick, padded_range, palette, save, DrawResult, Figure, FigureFiles, FONT,
-    LABEL_SIZE, PANEL_TITLE_SIZE, TICK_SIZE, TITLE_SIZE,
+    draw_title, format_tick, house_mesh, padded_range, palette, save, DrawResult, Figure,
+    FigureFiles, FONT, PANEL_TITLE_SIZE, TITLE_SIZE,
 };
 
 /// One model's 2-D codes of the test set and their class labels.
@@ -41,15 +41,9 @@ fn draw_panel<DB: DrawingBackend>(
         .y_label_area_size(56)
         .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)
         .draw_err()?;
-    chart
-        .configure_mesh()
-        .x_desc("z₁")
-        .y_desc("z₂")
-        .axis_desc_style((FONT, LABEL_SIZE))
-        .label_style((FONT, TICK_SIZE))
-        .light_line_style(RGBColor(238, 238, 238))
-        .max_light_lines(2)
-        .x_label_formatter(&|v| format_tick(*v))
+    let mut mesh = chart.configure_mesh();
+    house_mesh(&mut mesh, "z₁", "z₂");
+    mesh.x_label_formatter(&|v| format_tick(*v))
         .y_label_formatter(&|v| format_tick(*v))
         .draw()
         .draw_err()?;
