@@ -158,11 +158,7 @@ fn evaluate(
                 basis[r * k + i] = (*a - *b) as f64;
             }
         }
-        // PCA stores components as k × d rows; the angle routine takes d × k column bases.
-        let pca_basis: Vec<f64> = (0..dim)
-            .flat_map(|r| (0..k).map(move |i| (r, i)))
-            .map(|(r, i)| pca.components[i * dim + r])
-            .collect();
+        let pca_basis = pca.basis(k)?;
         m.principal_angles_deg =
             metrics::subspace::principal_angles_deg(&basis, &pca_basis, dim, k, k)?;
     }
