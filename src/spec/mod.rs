@@ -5,6 +5,7 @@ mod data;
 pub mod diagnostics;
 mod load;
 pub mod raw;
+pub mod run_params;
 pub mod source;
 mod sweep;
 mod validate;

@@ -7,6 +7,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::run_params::{
+    RawModel, RawRunParams, RawTrain, MODEL_FIELDS, RUN_PARAM_NAMES, TRAIN_FIELDS,
+};
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSpec {
@@ -66,119 +70,6 @@ pub struct RawPreprocess {
     pub flatten: Option<bool>,
 }
 
-/// Model and training parameters: the only things a sweep may vary.
-///
-/// `[model]`, `[train]`, `[variants.X]` and sweep members all use this one shape so that
-/// merging them is a field-by-field overlay.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct RawRunParams {
-    pub variant: Option<String>,
-    pub latent_dim: Option<i64>,
-    pub hidden: Option<Vec<i64>>,
-    pub activation: Option<String>,
-    pub likelihood: Option<String>,
-    pub beta: Option<f64>,
-    pub kl_warmup_epochs: Option<i64>,
-    pub noise: Option<String>,
-    pub noise_level: Option<f64>,
-    pub l1: Option<f64>,
-    pub epochs: Option<i64>,
-    pub batch_size: Option<i64>,
-    pub lr: Option<f64>,
-    pub adam_betas: Option<Vec<f64>>,
-    pub weight_decay: Option<f64>,
-    pub seed: Option<i64>,
-    pub device: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawModel {
-    pub variant: Option<String>,
-    pub latent_dim: Option<i64>,
-    pub hidden: Option<Vec<i64>>,
-    pub activation: Option<String>,
-    pub likelihood: Option<String>,
-    pub beta: Option<f64>,
-    pub kl_warmup_epochs: Option<i64>,
-    pub noise: Option<String>,
-    pub noise_level: Option<f64>,
-    pub l1: Option<f64>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawTrain {
-    pub epochs: Option<i64>,
-    pub batch_size: Option<i64>,
-    pub lr: Option<f64>,
-    pub adam_betas: Option<Vec<f64>>,
-    pub weight_decay: Option<f64>,
-    pub seed: Option<i64>,
-    pub device: Option<String>,
-}
-
-impl RawRunParams {
-    /// `[model]` and `[train]` as one overlayable parameter set.
-    pub fn from_sections(model: &RawModel, train: &RawTrain) -> Self {
-        RawRunParams {
-            variant: model.variant.clone(),
-            latent_dim: model.latent_dim,
-            hidden: model.hidden.clone(),
-            activation: model.activation.clone(),
-            likelihood: model.likelihood.clone(),
-            beta: model.beta,
-            kl_warmup_epochs: model.kl_warmup_epochs,
-            noise: model.noise.clone(),
-            noise_level: model.noise_level,
-            l1: model.l1,
-            epochs: train.epochs,
-            batch_size: train.batch_size,
-            lr: train.lr,
-            adam_betas: train.adam_betas.clone(),
-            weight_decay: train.weight_decay,
-            seed: train.seed,
-            device: train.device.clone(),
-        }
-    }
-
-    /// Fields set in `top` win over `self`.
-    pub fn overlay(&self, top: &RawRunParams) -> RawRunParams {
-        macro_rules! pick {
-            ($($f:ident),*) => { RawRunParams { $($f: top.$f.clone().or_else(|| self.$f.clone()),)* } };
-        }
-        pick!(
-            variant,
-            latent_dim,
-            hidden,
-            activation,
-            likelihood,
-            beta,
-            kl_warmup_epochs,
-            noise,
-            noise_level,
-            l1,
-            epochs,
-            batch_size,
-            lr,
-            adam_betas,
-            weight_decay,
-            seed,
-            device
-        )
-    }
-
-    /// Which section a run parameter lives in, for error locations (`model.beta`, `train.lr`).
-    pub fn section_of(field: &str) -> &'static str {
-        if TRAIN_FIELDS.contains(&field) {
-            "train"
-        } else {
-            "model"
-        }
-    }
-}
-
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawEvaluate {
@@ -226,30 +117,3 @@ pub struct RawCommand {
     pub gpus: Option<i64>,
     pub publish: Option<bool>,
 }
-
-/// Field names of `[model]` and `[train]`; together, the parameters a sweep may vary.
-pub const MODEL_FIELDS: &[&str] = &[
-    "variant",
-    "latent_dim",
-    "hidden",
-    "activation",
-    "likelihood",
-    "beta",
-    "kl_warmup_epochs",
-    "noise",
-    "noise_level",
-    "l1",
-];
-pub const TRAIN_FIELDS: &[&str] = &[
-    "epochs",
-    "batch_size",
-    "lr",
-    "adam_betas",
-    "weight_decay",
-    "seed",
-    "device",
-];
-
-/// Every run parameter, in the canonical order used for sweep axes and run labels.
-pub static RUN_PARAM_NAMES: std::sync::LazyLock<Vec<&'static str>> =
-    std::sync::LazyLock::new(|| MODEL_FIELDS.iter().chain(TRAIN_FIELDS).copied().collect());
