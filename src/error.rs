@@ -1,6 +1,7 @@
 //! User-facing error tiers: each variant maps to an exit code; anything else is a bug report.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use crate::spec::SpecErrors;
 
@@ -48,6 +49,77 @@ impl UserError {
     }
 }
 
+/// A file-system operation that failed: what, on which path, and for the common causes (read-only,
+/// full disk, another file system, no permission) what to do about it.
+#[derive(Debug, thiserror::Error)]
+#[error("failed to {action} {}{}", path.display(), fs_hint(source.kind(), path))]
+pub struct FsError {
+    pub action: String,
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+impl FsError {
+    pub fn new(action: impl Into<String>, path: &Path, source: std::io::Error) -> Self {
+        FsError {
+            action: action.into(),
+            path: path.to_owned(),
+            source,
+        }
+    }
+
+    pub fn kind(&self) -> std::io::ErrorKind {
+        self.source.kind()
+    }
+}
+
+/// The fix for an I/O error kind, as a clause appended to "failed to … PATH".
+fn fs_hint(kind: std::io::ErrorKind, path: &Path) -> String {
+    use std::io::ErrorKind as K;
+    match kind {
+        K::ReadOnlyFilesystem => {
+            ": the file system is read-only (remount it read-write, or pass --project DIR to a writable project folder)".into()
+        }
+        K::StorageFull | K::QuotaExceeded => format!(
+            ": the disk is full (free space on the file system holding {}, see `df -h`)",
+            path.display()
+        ),
+        K::CrossesDevices => ": it is on another file system (keep all of .pipeline/ on one file system)".into(),
+        K::PermissionDenied => {
+            ": permission denied (make it writable for this user, or pass --project DIR to a writable project folder)".into()
+        }
+        _ => String::new(),
+    }
+}
+
+/// `.fs("create", &path)` on an `io::Result`: the error names the action, the path and the fix.
+pub trait FsContext<T> {
+    fn fs(self, action: &str, path: &Path) -> Result<T, FsError>;
+}
+
+impl<T> FsContext<T> for std::io::Result<T> {
+    fn fs(self, action: &str, path: &Path) -> Result<T, FsError> {
+        self.map_err(|e| FsError::new(action, path, e))
+    }
+}
+
+/// The file-system error behind `err`, if one is in its chain.
+pub fn fs_error_of(err: &anyhow::Error) -> Option<&FsError> {
+    err.chain().find_map(|c| c.downcast_ref::<FsError>())
+}
+
+/// Adds the path (and, when an I/O error caused it, the fix) to an error from code that named
+/// neither.
+pub fn at_path(err: anyhow::Error, action: &str, path: &Path) -> anyhow::Error {
+    match err.chain().find_map(|c| c.downcast_ref::<std::io::Error>()) {
+        Some(io) => {
+            FsError::new(action, path, std::io::Error::new(io.kind(), io.to_string())).into()
+        }
+        None => err.context(format!("failed to {action} {}", path.display())),
+    }
+}
+
 /// Prints an error and its `source()` chain as indented "Caused by:" lines.
 pub struct ErrorReport<'a>(pub &'a anyhow::Error);
 
@@ -73,5 +145,66 @@ pub fn exit_code_of(err: &anyhow::Error) -> i32 {
     match err.downcast_ref::<UserError>() {
         Some(user) => user.exit_code(),
         None => exit::STAGE_FAILED,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error, ErrorKind};
+
+    fn message(kind: ErrorKind) -> String {
+        let e: anyhow::Error =
+            FsError::new("create", Path::new("/p/.pipeline/logs"), Error::from(kind)).into();
+        format!("{}", ErrorReport(&e))
+    }
+
+    #[test]
+    fn read_only_names_the_path_and_the_fix() {
+        let m = message(ErrorKind::ReadOnlyFilesystem);
+        assert!(
+            m.starts_with(
+                "error: failed to create /p/.pipeline/logs: the file system is read-only"
+            ),
+            "{m}"
+        );
+        assert!(m.contains("--project DIR"), "{m}");
+    }
+
+    #[test]
+    fn full_disk_says_which_file_system() {
+        let m = message(ErrorKind::StorageFull);
+        assert!(
+            m.contains("the disk is full (free space on the file system holding /p/.pipeline/logs"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn cross_device_says_keep_one_file_system() {
+        assert!(message(ErrorKind::CrossesDevices)
+            .contains("keep all of .pipeline/ on one file system"));
+    }
+
+    #[test]
+    fn other_errors_keep_their_cause_only() {
+        let m = message(ErrorKind::NotFound);
+        assert!(
+            m.starts_with("error: failed to create /p/.pipeline/logs\n"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn at_path_keeps_the_io_kind_of_a_plain_error() {
+        let plain = anyhow::Error::from(Error::from(ErrorKind::ReadOnlyFilesystem));
+        let e = at_path(plain, "save a stage job in", Path::new("/p/.pipeline/jobs"));
+        assert_eq!(
+            fs_error_of(&e).map(FsError::kind),
+            Some(ErrorKind::ReadOnlyFilesystem)
+        );
+        assert!(e
+            .to_string()
+            .contains("/p/.pipeline/jobs: the file system is read-only"));
     }
 }

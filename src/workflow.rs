@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use crate::error::UserError;
+use anyhow::Context;
+
+use crate::error::{at_path, UserError};
 use crate::exec::{self, Event, Limits, LocalExecutor, StageJob, StageOutcome, StageState};
 use crate::plan::status::{assess, Assessment};
 use crate::plan::{self, StageGraph};
@@ -40,7 +42,9 @@ pub fn plan(
     // Saved so that any stage that would run can also be run by key (`pipeline exec-stage`).
     for (i, s) in graph.stages.iter().enumerate() {
         if assessment.need[i] {
-            StageJob::from_planned(s).save(&store)?;
+            StageJob::from_planned(s)
+                .save(&store)
+                .map_err(|e| at_path(e, "save a stage job in", &store.root.join("jobs")))?;
         }
     }
     Ok(Planned {
@@ -71,6 +75,8 @@ pub struct RunReport {
     pub failures: Vec<(String, String, Option<PathBuf>)>,
     /// Stages not started because an input failed.
     pub blocked: usize,
+    /// Saving the record or publishing the results failed (the record says so where it could).
+    pub finish_error: Option<anyhow::Error>,
 }
 
 pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow::Result<RunReport> {
@@ -129,6 +135,7 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
         started_at,
         finished_at: String::new(),
         status: String::new(),
+        error: None,
         stages: Vec::with_capacity(graph.len()),
     };
     let mut failures = Vec::new();
@@ -193,22 +200,9 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
     }
     .into();
     record.finished_at = chrono::Utc::now().to_rfc3339();
-    let bytes = runs::save(&project.state_dir(), &record)?;
-    let results = runs::publish(&project.results_dir(), &record, &bytes, &published)?;
-    if let Some(i) = graph
-        .index_of("report")
-        .filter(|&i| matches!(record.stages[i].state.as_str(), "cached" | "ran"))
-    {
-        let plot = graph
-            .index_of("plot")
-            .map(|p| store.out_dir(&graph.stages[p].key));
-        crate::stages::report::write_run_report(
-            &record,
-            &store.out_dir(&graph.stages[i].key),
-            plot.as_deref(),
-            &results.join("report.html"),
-        )?;
-    }
+    let report_parts = ReportParts::of(graph, &record, &store);
+    let (results, finish_error) =
+        record_and_publish(project, &mut record, &published, report_parts);
     if interrupted {
         return Err(UserError::Interrupted(format!(
             "run {} stopped; completed stages are cached",
@@ -221,5 +215,76 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
         results,
         failures,
         blocked,
+        finish_error,
     })
+}
+
+/// The report stage's and the plot stage's output folders, when the report stage succeeded.
+struct ReportParts {
+    report: PathBuf,
+    plot: Option<PathBuf>,
+}
+
+impl ReportParts {
+    fn of(
+        graph: &StageGraph,
+        record: &RunRecord,
+        store: &crate::cache::CacheStore,
+    ) -> Option<Self> {
+        let i = graph
+            .index_of("report")
+            .filter(|&i| matches!(record.stages[i].state.as_str(), "cached" | "ran"))?;
+        Some(ReportParts {
+            report: store.out_dir(&graph.stages[i].key),
+            plot: graph
+                .index_of("plot")
+                .map(|p| store.out_dir(&graph.stages[p].key)),
+        })
+    }
+}
+
+/// Saves the run record, copies results and writes the report. Whatever fails here does not end
+/// the run without its summary: the error is handed back, and a run whose results could not be
+/// published is recorded as failed, with why, in both copies of its record where they can be
+/// written.
+fn record_and_publish(
+    project: &Project,
+    record: &mut RunRecord,
+    published: &[(String, PathBuf)],
+    report: Option<ReportParts>,
+) -> (PathBuf, Option<anyhow::Error>) {
+    let state = project.state_dir();
+    let dir = runs::results_dir(&project.results_dir(), record);
+    let saved = runs::save(&state, record);
+    let publish = || -> anyhow::Result<()> {
+        runs::publish_outputs(&dir, published)?;
+        if let Some(parts) = &report {
+            let dest = dir.join("report.html");
+            crate::stages::report::write_run_report(
+                record,
+                &parts.report,
+                parts.plot.as_deref(),
+                &dest,
+            )
+            .with_context(|| format!("failed to write {}", dest.display()))?;
+        }
+        let bytes = match &saved {
+            Ok(bytes) => bytes.clone(),
+            Err(_) => serde_json::to_vec_pretty(record)?,
+        };
+        runs::publish_record(&dir, record, &bytes)
+    };
+    let published = publish().context("failed to publish the run's results");
+    let failure = match (saved, published) {
+        (Ok(_), Ok(())) => return (dir, None),
+        (Err(e), _) => e.context("failed to save the run record"),
+        (Ok(_), Err(e)) => e,
+    };
+    record.status = "failed".into();
+    record.error = Some(format!("{failure:#}"));
+    // Best effort: these writes may fail for the same reason.
+    if let Ok(bytes) = runs::save(&state, record) {
+        let _ = runs::write_atomic(&dir.join("run.json"), &bytes);
+    }
+    (dir, Some(failure))
 }

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use super::store::CacheStore;
+use crate::error::{FsContext, FsError};
 use crate::plan::StageKey;
 
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -20,7 +21,7 @@ pub fn collect(
     store: &CacheStore,
     keep: &HashSet<StageKey>,
     dry_run: bool,
-) -> std::io::Result<GcReport> {
+) -> Result<GcReport, FsError> {
     let mut r = GcReport::default();
     for (sub, in_use) in [("cache", true), ("partial", true)] {
         for entry in read_dir(&store.root.join(sub)) {
@@ -56,7 +57,7 @@ fn read_dir(dir: &Path) -> Vec<std::fs::DirEntry> {
         .unwrap_or_default()
 }
 
-fn remove(path: &Path, dry_run: bool) -> std::io::Result<u64> {
+fn remove(path: &Path, dry_run: bool) -> Result<u64, FsError> {
     let bytes = walkdir::WalkDir::new(path)
         .into_iter()
         .flatten()
@@ -65,7 +66,7 @@ fn remove(path: &Path, dry_run: bool) -> std::io::Result<u64> {
         .map(|m| m.len())
         .sum();
     if !dry_run {
-        std::fs::remove_dir_all(path)?;
+        std::fs::remove_dir_all(path).fs("remove", path)?;
     }
     Ok(bytes)
 }

@@ -5,6 +5,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
+use crate::error::{FsContext, FsError};
+
 /// Held while a stage is computed and committed; released on drop or process death.
 pub struct StageLock {
     file: File,
@@ -26,16 +28,11 @@ impl StageLock {
     pub fn acquire(
         path: &Path,
         on_wait: impl FnOnce(&str),
-    ) -> std::io::Result<(StageLock, LockWait)> {
+    ) -> Result<(StageLock, LockWait), FsError> {
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
+            std::fs::create_dir_all(parent).fs("create", parent)?;
         }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)?;
+        let mut file = open_rw(path)?;
         let mut previous = String::new();
         let _ = file.read_to_string(&mut previous);
         let previous = previous.trim().to_owned();
@@ -45,17 +42,29 @@ impl StageLock {
             Ok(()) => LockWait::TookOverStale { holder: previous },
             Err(std::fs::TryLockError::WouldBlock) => {
                 on_wait(&previous);
-                file.lock()?;
+                file.lock().fs("lock", path)?;
                 LockWait::Waited { holder: previous }
             }
-            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+            Err(std::fs::TryLockError::Error(e)) => return Err(FsError::new("lock", path, e)),
         };
-        file.set_len(0)?;
-        file.seek(SeekFrom::Start(0))?;
-        write!(file, "pid {} host {}", std::process::id(), hostname())?;
-        file.flush()?;
+        file.set_len(0)
+            .and_then(|()| file.seek(SeekFrom::Start(0)))
+            .and_then(|_| write!(file, "pid {} host {}", std::process::id(), hostname()))
+            .and_then(|()| file.flush())
+            .fs("write", path)?;
         Ok((StageLock { file }, wait))
     }
+}
+
+/// Opens (creating) a lock file for reading and writing.
+fn open_rw(path: &Path) -> Result<File, FsError> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .fs("open", path)
 }
 
 impl Drop for StageLock {
@@ -78,29 +87,30 @@ pub struct ProjectLock {
 }
 
 impl ProjectLock {
-    fn open(state: &Path) -> std::io::Result<File> {
-        std::fs::create_dir_all(state)?;
-        OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(state.join("project.lock"))
+    fn path(state: &Path) -> std::path::PathBuf {
+        state.join("project.lock")
     }
 
-    pub fn shared(state: &Path) -> std::io::Result<ProjectLock> {
+    fn open(state: &Path) -> Result<File, FsError> {
+        std::fs::create_dir_all(state).fs("create", state)?;
+        open_rw(&Self::path(state))
+    }
+
+    pub fn shared(state: &Path) -> Result<ProjectLock, FsError> {
         let file = Self::open(state)?;
-        file.lock_shared()?;
+        file.lock_shared().fs("lock", &Self::path(state))?;
         Ok(ProjectLock { file })
     }
 
     /// `None` when a run holds the lock.
-    pub fn exclusive(state: &Path) -> std::io::Result<Option<ProjectLock>> {
+    pub fn exclusive(state: &Path) -> Result<Option<ProjectLock>, FsError> {
         let file = Self::open(state)?;
         match file.try_lock() {
             Ok(()) => Ok(Some(ProjectLock { file })),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => Err(e),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(FsError::new("lock", &Self::path(state), e))
+            }
         }
     }
 }

@@ -55,18 +55,41 @@ pub fn mtime_ns(meta: &std::fs::Metadata) -> u128 {
         .map_or(0, |d| d.as_nanos())
 }
 
-/// Describes every file under `out_dir`, sorted by path, hashing in parallel.
-pub fn describe_outputs(out_dir: &Path) -> std::io::Result<Vec<OutputFile>> {
+/// Describes every file under `out_dir`, sorted by path, hashing in parallel. A symbolic link
+/// anywhere (`out_dir` itself included) is refused: the cache would then point out of the
+/// project, and neither its checksum nor a published copy would be of what the stage made.
+pub fn describe_outputs(out_dir: &Path) -> anyhow::Result<Vec<OutputFile>> {
     use rayon::prelude::*;
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(out_dir).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(out_dir)
+        .follow_root_links(false)
+        .sort_by_file_name()
+    {
         let entry = entry.map_err(std::io::Error::other)?;
+        if entry.file_type().is_symlink() {
+            anyhow::bail!("{}", symlink_refusal(out_dir, entry.path()));
+        }
         if entry.file_type().is_file() {
             files.push(entry.into_path());
         }
     }
-    files
+    Ok(files
         .par_iter()
         .map(|p| OutputFile::describe(out_dir, p))
-        .collect()
+        .collect::<std::io::Result<_>>()?)
+}
+
+/// Why a symlink among a stage's outputs is not cached, and what to write instead.
+pub fn symlink_refusal(out_dir: &Path, link: &Path) -> String {
+    let target = std::fs::read_link(link)
+        .map(|t| t.display().to_string())
+        .unwrap_or_else(|_| "?".into());
+    let name = match link.strip_prefix(out_dir) {
+        Ok(rel) if !rel.as_os_str().is_empty() => format!("output `{}`", rel.display()),
+        _ => "the output folder itself".into(),
+    };
+    format!(
+        "{name} is a symbolic link (to {target}); the cache keeps only regular files and folders, \
+         so copy the content into {{out}} instead (e.g. `cp -rL`)"
+    )
 }

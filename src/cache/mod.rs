@@ -4,6 +4,7 @@ pub mod gc;
 pub mod lock;
 pub mod manifest;
 pub mod store;
+pub mod transfer;
 
 pub use lock::{LockWait, StageLock};
 pub use manifest::{Manifest, OutputFile};

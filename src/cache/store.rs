@@ -1,12 +1,15 @@
 //! The content-addressed store: `.pipeline/cache/<key>/{manifest.json,out/}`, written through temp
 //! folders that are renamed into place only after a stage succeeded.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
 
 use super::manifest::{mtime_ns, Manifest, MANIFEST_FORMAT};
+use super::transfer::{move_dir, sync_tree};
+use crate::error::FsContext;
 use crate::plan::StageKey;
 
 #[derive(Debug, Clone)]
@@ -94,11 +97,14 @@ impl CacheStore {
             return CacheStatus::Corrupt("manifest is from another format or key".into());
         }
         let out = dir.join("out");
+        // Only what is really inside the entry counts: a symlink is never followed out of it.
+        let found = match real_files(&dir, &out) {
+            Ok(found) => found,
+            Err(reason) => return CacheStatus::Corrupt(reason),
+        };
         for f in &m.outputs {
-            let p = out.join(&f.path);
-            let meta = match std::fs::metadata(&p) {
-                Ok(meta) => meta,
-                Err(_) => return CacheStatus::Corrupt(format!("output {} is missing", f.path)),
+            let Some(meta) = found.get(f.path.as_str()) else {
+                return CacheStatus::Corrupt(format!("output {} is missing", f.path));
             };
             if meta.len() != f.size {
                 return CacheStatus::Corrupt(format!(
@@ -108,8 +114,8 @@ impl CacheStore {
                     f.size
                 ));
             }
-            if full || mtime_ns(&meta) != f.mtime_ns {
-                match crate::plan::key::file_sha256(&p) {
+            if full || mtime_ns(meta) != f.mtime_ns {
+                match crate::plan::key::file_sha256(&out.join(&f.path)) {
                     Ok(sha) if sha == f.sha256 => {}
                     Ok(sha) => {
                         return CacheStatus::Corrupt(format!(
@@ -134,8 +140,7 @@ impl CacheStore {
             .root
             .join("tmp")
             .join(format!("{}.{}.{}", key.0, std::process::id(), n));
-        std::fs::create_dir_all(dir.join("out"))
-            .with_context(|| format!("failed to create {}", dir.display()))?;
+        std::fs::create_dir_all(dir.join("out")).fs("create", &dir)?;
         Ok(TempEntry {
             dir,
             committed: false,
@@ -145,16 +150,16 @@ impl CacheStore {
     /// Writes the manifest and renames the temp folder into place: readers see all or nothing.
     pub fn commit(&self, mut temp: TempEntry, manifest: &Manifest) -> anyhow::Result<()> {
         let mpath = temp.dir.join("manifest.json");
-        std::fs::write(&mpath, serde_json::to_vec_pretty(manifest)?)
-            .with_context(|| format!("failed to write {}", mpath.display()))?;
+        std::fs::write(&mpath, serde_json::to_vec_pretty(manifest)?).fs("write", &mpath)?;
         sync_tree(&temp.dir)?;
         let dest = self.entry_dir(&manifest.key);
-        std::fs::create_dir_all(dest.parent().expect("cache dir has a parent"))?;
-        if dest.exists() {
+        let cache = dest.parent().expect("cache dir has a parent");
+        std::fs::create_dir_all(cache).fs("create", cache)?;
+        // `symlink_metadata`: a link left where the entry goes is moved aside, not followed.
+        if dest.symlink_metadata().is_ok() {
             self.quarantine(&manifest.key)?;
         }
-        std::fs::rename(&temp.dir, &dest)
-            .with_context(|| format!("failed to move {} into the cache", temp.dir.display()))?;
+        move_dir(&temp.dir, &dest)?;
         temp.committed = true;
         let _ = std::fs::remove_dir_all(self.scratch_dir(&manifest.key));
         Ok(())
@@ -163,22 +168,46 @@ impl CacheStore {
     /// Moves a bad entry out of the way (kept under `trash/` for inspection until `gc`).
     pub fn quarantine(&self, key: &StageKey) -> anyhow::Result<PathBuf> {
         let trash = self.root.join("trash");
-        std::fs::create_dir_all(&trash)?;
+        std::fs::create_dir_all(&trash).fs("create", &trash)?;
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.f");
         let dest = trash.join(format!("{}.{stamp}", key.0));
-        std::fs::rename(self.entry_dir(key), &dest)
+        move_dir(&self.entry_dir(key), &dest)
             .with_context(|| format!("failed to move corrupt entry {} aside", key.short()))?;
         Ok(dest)
     }
 }
 
-/// fsyncs every file so a crash right after the rename cannot expose empty files.
-fn sync_tree(dir: &Path) -> anyhow::Result<()> {
-    for entry in walkdir::WalkDir::new(dir) {
-        let entry = entry?;
-        if entry.file_type().is_file() {
-            std::fs::File::open(entry.path())?.sync_all()?;
+/// The regular files under an entry's `out/` by `/`-separated relative path, or why the entry
+/// is not trustworthy: it, its `out/` or anything inside is a symbolic link.
+fn real_files(entry: &Path, out: &Path) -> Result<HashMap<String, std::fs::Metadata>, String> {
+    for (dir, what) in [(entry, "the entry folder"), (out, "its out/ folder")] {
+        match std::fs::symlink_metadata(dir) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(format!("{what} is a symbolic link (not followed)"))
+            }
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err(format!("{what} is not a folder")),
+            Err(e) => return Err(format!("{what} is unreadable: {e}")),
         }
     }
-    Ok(())
+    let mut files = HashMap::new();
+    for entry in walkdir::WalkDir::new(out).follow_root_links(false) {
+        let entry = entry.map_err(|e| format!("out/ is unreadable: {e}"))?;
+        let rel = entry
+            .path()
+            .strip_prefix(out)
+            .expect("walk stays under its root")
+            .to_string_lossy()
+            .replace('\\', "/");
+        if entry.file_type().is_symlink() {
+            return Err(format!("output {rel} is a symbolic link (not followed)"));
+        }
+        if entry.file_type().is_file() {
+            let meta = entry
+                .metadata()
+                .map_err(|e| format!("output {rel} unreadable: {e}"))?;
+            files.insert(rel, meta);
+        }
+    }
+    Ok(files)
 }

@@ -37,10 +37,10 @@ pub enum Command {
         #[command(flatten)]
         spec: SpecArgs,
         /// Stages running at once (default: number of cores).
-        #[arg(short, long)]
+        #[arg(short, long, value_parser = at_least_one())]
         jobs: Option<usize>,
         /// Cores shared by running stages (default: number of cores).
-        #[arg(long)]
+        #[arg(long, value_parser = at_least_one())]
         cores: Option<usize>,
         /// GPU slots available to stages with device = "cuda".
         #[arg(long, default_value_t = 0)]
@@ -82,7 +82,7 @@ pub enum Command {
         key: String,
         #[arg(long, env = "PIPELINE_DATA_MIRROR")]
         data_mirror: Option<String>,
-        #[arg(long)]
+        #[arg(long, value_parser = at_least_one())]
         threads: Option<usize>,
     },
     /// List recorded runs, newest first.
@@ -119,7 +119,7 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 300)]
         steps: usize,
         /// Worker threads (default: all cores).
-        #[arg(long)]
+        #[arg(long, value_parser = at_least_one())]
         threads: Option<usize>,
         /// Training engine: cpu (the fast path), cuda, auto, or cpu-autodiff (dfdx's generic
         /// kernels on the CPU: the code the CUDA engine runs).
@@ -143,6 +143,11 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         repeat: usize,
     },
+}
+
+/// Counts of jobs, cores and threads: 0 would mean nothing can run, so it is refused at parse.
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]

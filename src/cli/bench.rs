@@ -23,7 +23,7 @@ pub fn tree_spec(n: usize) -> String {
 
 pub fn plan(stages: usize, repeat: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let project = Project::open(Some(dir.path()));
+    let project = Project::at(dir.path());
     let spec = dir.path().join("bench.toml");
     std::fs::write(&spec, tree_spec(stages))?;
     let cores = super::run::default_parallelism();

@@ -33,6 +33,11 @@ pub fn exec_stage(
     let (tx, rx) = std::sync::mpsc::channel();
     let display = crate::exec::progress::spawn_display(rx, false);
     let progress = ProgressHandle::new(&job.def.name, Some(tx.clone()));
+    progress.send(Event::Planned {
+        total: 1,
+        cached: 0,
+        to_run: 1,
+    });
     progress.send(Event::Started {
         stage: job.def.name.clone(),
     });
@@ -57,12 +62,15 @@ pub fn exec_stage(
 }
 
 pub fn list_runs(project: &Project, experiment: Option<String>) -> anyhow::Result<()> {
+    let all = runs::RunRecords::load(&project.state_dir());
+    for line in all.describe_unreadable().lines() {
+        eprintln!("warning: {line}");
+    }
     println!(
         "{:<32} {:<20} {:<12} {:>5} {:>7} {:>7}",
         "run", "experiment", "status", "ran", "cached", "failed"
     );
-    for path in runs::list(&project.state_dir()) {
-        let Ok(r) = runs::load(&path) else { continue };
+    for r in &all.records {
         if experiment.as_ref().is_some_and(|e| *e != r.experiment) {
             continue;
         }
@@ -76,24 +84,59 @@ pub fn list_runs(project: &Project, experiment: Option<String>) -> anyhow::Resul
             count("cached"),
             count("failed")
         );
+        if let Some(error) = &r.error {
+            println!("  {}", error.lines().next().unwrap_or(""));
+        }
     }
     Ok(())
 }
 
+/// Re-hashes every entry; a corrupt one is moved to `trash/`, so the next run recomputes it
+/// even when its mtime was put back (a reuse only re-hashes files whose mtime moved).
 pub fn verify(project: &Project) -> anyhow::Result<()> {
     let store = project.store();
-    let entries: Vec<_> = std::fs::read_dir(store.root.join("cache"))
-        .map(|rd| rd.flatten().collect())
-        .unwrap_or_default();
-    let mut bad = 0;
-    for e in &entries {
-        let key = StageKey(e.file_name().to_string_lossy().into_owned());
-        if let CacheStatus::Corrupt(why) = store.status(&key, true) {
-            bad += 1;
-            println!("corrupt {}: {why}", key.short());
-        }
+    if !store.root.is_dir() {
+        return Err(UserError::usage(format!(
+            "{} does not exist: nothing has run in this project (is {} the project folder? \
+             pass --project DIR)",
+            store.root.display(),
+            project.root.display()
+        ))
+        .into());
     }
-    println!("{} entries checked, {bad} corrupt (a corrupt entry is recomputed by the next run that needs it)", entries.len());
+    // Moving entries while a run reads them would fail that run: only without one.
+    let guard = crate::cache::lock::ProjectLock::exclusive(&store.root)?;
+    let keys: Vec<StageKey> = std::fs::read_dir(store.root.join("cache"))
+        .map(|rd| rd.flatten().collect::<Vec<_>>())
+        .unwrap_or_default()
+        .iter()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| StageKey::is_valid(name))
+        .map(StageKey)
+        .collect();
+    let mut bad = 0;
+    for key in &keys {
+        let CacheStatus::Corrupt(why) = store.status(key, true) else {
+            continue;
+        };
+        bad += 1;
+        if guard.is_none() {
+            println!("corrupt {}: {why}", key.short());
+            continue;
+        }
+        let moved = store.quarantine(key)?;
+        println!(
+            "corrupt {}: {why}; moved to {}",
+            key.short(),
+            moved.display()
+        );
+    }
+    let fate = if guard.is_some() {
+        "moved aside; the next run that needs one recomputes it"
+    } else {
+        "not moved, because a `pipeline run` is in progress: rerun verify when it is done"
+    };
+    println!("{} entries checked, {bad} corrupt ({fate})", keys.len());
     if bad > 0 {
         return Err(UserError::usage(format!("{bad} corrupt cache entries")).into());
     }
@@ -105,10 +148,19 @@ pub fn gc(project: &Project, keep_runs: usize, dry_run: bool) -> anyhow::Result<
     let _guard = crate::cache::lock::ProjectLock::exclusive(&state)?.ok_or_else(|| {
         UserError::usage("a `pipeline run` is in progress in this project; run gc when it is done")
     })?;
+    let all = runs::RunRecords::load(&state);
+    if !all.unreadable.is_empty() {
+        // An unreadable record may name entries that must be kept: remove nothing.
+        return Err(UserError::usage(format!(
+            "gc removed nothing: it cannot tell which cache entries an unreadable run record \
+             keeps\n{}",
+            all.describe_unreadable().trim_end()
+        ))
+        .into());
+    }
     let mut per_experiment: BTreeMap<String, usize> = BTreeMap::new();
     let mut keep: HashSet<StageKey> = HashSet::new();
-    for path in runs::list(&state) {
-        let Ok(r) = runs::load(&path) else { continue };
+    for r in &all.records {
         let n = per_experiment.entry(r.experiment.clone()).or_insert(0);
         *n += 1;
         if *n <= keep_runs {

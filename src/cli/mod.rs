@@ -11,7 +11,7 @@ use args::{BenchCommand, Cli, Command};
 use crate::project::Project;
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
-    let project = Project::open(cli.project.as_deref());
+    let project = Project::open(cli.project.as_deref())?;
     match cli.command {
         Command::Run {
             spec,

@@ -65,23 +65,42 @@ pub fn run(
         report.failures.len(),
         report.blocked
     );
-    eprintln!("results: {}", report.results.display());
-    if report.failures.is_empty() {
-        return Ok(());
+    match &report.finish_error {
+        None => eprintln!("results: {}", report.results.display()),
+        Some(_) => eprintln!(
+            "results: {} (incomplete: see the error below)",
+            report.results.display()
+        ),
     }
-    eprintln!("\nfailed stages:");
+    if !report.failures.is_empty() {
+        eprintln!("\nfailed stages:");
+    }
     for (name, error, log) in &report.failures {
         eprintln!("  ✗ {name}: {error}");
-        if let Some(log) = log {
+        // A stage that failed before its log could be written has none to show.
+        if let Some(log) = log.as_ref().filter(|l| l.is_file()) {
             eprintln!("    log: {}", log.display());
             for line in StageLog::tail(log, 10).lines() {
                 eprintln!("    | {line}");
             }
         }
     }
-    Err(UserError::StagesFailed {
+    if report.finish_error.is_some() || !report.failures.is_empty() {
+        if let Some(note) = project.low_space_note() {
+            eprintln!("\n{note}");
+        }
+    }
+    let stages_failed = (!report.failures.is_empty()).then(|| UserError::StagesFailed {
         failed: report.failures.len(),
         blocked: report.blocked,
+    });
+    match (report.finish_error, stages_failed) {
+        (None, None) => Ok(()),
+        (Some(e), None) => Err(e),
+        (None, Some(stages)) => Err(stages.into()),
+        (Some(e), Some(stages)) => {
+            eprint!("\n{}", crate::error::ErrorReport(&e));
+            Err(stages.into())
+        }
     }
-    .into())
 }

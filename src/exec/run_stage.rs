@@ -9,6 +9,7 @@ use std::time::Instant;
 use super::events::{ProgressHandle, StageOutcome};
 use super::job::StageJob;
 use crate::cache::{CacheStatus, CacheStore, LockWait, Manifest, StageLock};
+use crate::error::FsContext;
 use crate::stages::{runner_for, RunEnv, StageContext, StageLog};
 
 pub fn execute_stage(
@@ -69,8 +70,9 @@ fn execute_inner(
     }
     let temp = store.begin(&job.key)?;
     let scratch = store.scratch_dir(&job.key);
-    std::fs::create_dir_all(&scratch)?;
-    let log = StageLog::create(&job.log_path(&store.root))?;
+    std::fs::create_dir_all(&scratch).fs("create", &scratch)?;
+    let log_path = job.log_path(&store.root);
+    let log = StageLog::create(&log_path).fs("create", &log_path)?;
     log.line(format!(
         "# stage {} ({}) key {}",
         job.def.name, job.def.kind, job.key

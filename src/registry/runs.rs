@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use crate::error::{FsContext, FsError};
 use crate::plan::{KeyInputs, StageKey, StageKind};
 
 /// Bumped when the record's shape changes.
@@ -24,6 +25,9 @@ pub struct RunRecord {
     pub finished_at: String,
     /// `succeeded`, `failed` or `interrupted`.
     pub status: String,
+    /// Why a run whose stages all succeeded still failed (publishing its results, say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     pub stages: Vec<StageRecord>,
 }
 
@@ -59,7 +63,7 @@ pub fn runs_dir(state: &Path) -> PathBuf {
 /// Writes the record under `.pipeline/runs/`; returns its bytes for the results copy.
 pub fn save(state: &Path, record: &RunRecord) -> anyhow::Result<Vec<u8>> {
     let dir = runs_dir(state);
-    std::fs::create_dir_all(&dir)?;
+    std::fs::create_dir_all(&dir).fs("create", &dir)?;
     let bytes = serde_json::to_vec_pretty(record)?;
     write_atomic(&dir.join(format!("{}.json", record.run_id)), &bytes)?;
     Ok(bytes)
@@ -67,8 +71,11 @@ pub fn save(state: &Path, record: &RunRecord) -> anyhow::Result<Vec<u8>> {
 
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("failed to write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("failed to write {}", path.display()))?;
+    if let Err(e) = std::fs::write(&tmp, bytes) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(FsError::new("write", &tmp, e).into());
+    }
+    std::fs::rename(&tmp, path).fs("write", path)?;
     Ok(())
 }
 
@@ -88,10 +95,43 @@ pub fn list(state: &Path) -> Vec<PathBuf> {
 }
 
 pub fn load(path: &Path) -> anyhow::Result<RunRecord> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
+    let bytes = std::fs::read(path).fs("read", path)?;
     serde_json::from_slice(&bytes)
         .with_context(|| format!("failed to parse run record {}", path.display()))
+}
+
+/// Every run record, newest first, split into those that load and those that do not.
+#[derive(Default)]
+pub struct RunRecords {
+    pub records: Vec<RunRecord>,
+    pub unreadable: Vec<(PathBuf, anyhow::Error)>,
+}
+
+impl RunRecords {
+    pub fn load(state: &Path) -> RunRecords {
+        let mut all = RunRecords::default();
+        for path in list(state) {
+            match load(&path) {
+                Ok(r) => all.records.push(r),
+                Err(e) => all.unreadable.push((path, e)),
+            }
+        }
+        all
+    }
+
+    /// One line per unreadable record: which file, why, and how to fix it.
+    pub fn describe_unreadable(&self) -> String {
+        self.unreadable
+            .iter()
+            .map(|(path, e)| {
+                format!(
+                    "run record {} is unreadable ({e:#}); remove it, or repair it from its copy \
+                     results/<experiment>/<run-id>/run.json\n",
+                    path.display()
+                )
+            })
+            .collect()
+    }
 }
 
 /// The newest record matching `filter`.
@@ -102,28 +142,35 @@ pub fn latest(state: &Path, filter: impl Fn(&RunRecord) -> bool) -> Option<RunRe
         .find(|r| filter(r))
 }
 
-/// Copies published stage outputs into `results/<experiment>/<run-id>/` and points `latest` at it.
-pub fn publish(
-    results: &Path,
-    record: &RunRecord,
-    record_bytes: &[u8],
-    published: &[(String, PathBuf)],
-) -> anyhow::Result<PathBuf> {
-    let exp_dir = results.join(&record.experiment);
-    let dir = exp_dir.join(&record.run_id);
-    std::fs::create_dir_all(&dir).with_context(|| format!("failed to create {}", dir.display()))?;
+/// Where a run's results go: `results/<experiment>/<run-id>/`.
+pub fn results_dir(results: &Path, record: &RunRecord) -> PathBuf {
+    results.join(&record.experiment).join(&record.run_id)
+}
+
+/// Copies published stage outputs (name, cache `out/` folder) into the run's results folder.
+pub fn publish_outputs(dir: &Path, published: &[(String, PathBuf)]) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).fs("create", dir)?;
     for (stage, out) in published {
         let dest = dir.join(stage.replace('/', "_"));
-        copy_tree(out, &dest)?;
+        copy_tree(out, &dest).with_context(|| format!("failed to publish stage {stage}"))?;
     }
+    Ok(())
+}
+
+/// Writes `run.json` and `stages.tsv` into the run's results folder and points `latest` at it.
+pub fn publish_record(dir: &Path, record: &RunRecord, record_bytes: &[u8]) -> anyhow::Result<()> {
     write_atomic(&dir.join("run.json"), record_bytes)?;
-    std::fs::write(dir.join("stages.tsv"), stage_table(record))?;
+    let table = dir.join("stages.tsv");
+    std::fs::write(&table, stage_table(record)).fs("write", &table)?;
+    let exp_dir = dir
+        .parent()
+        .expect("a run folder is inside its experiment's folder");
     let link = exp_dir.join("latest");
     let tmp = exp_dir.join(format!(".latest.{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
-    std::os::unix::fs::symlink(&record.run_id, &tmp)?;
-    std::fs::rename(&tmp, &link)?;
-    Ok(dir)
+    std::os::unix::fs::symlink(&record.run_id, &tmp).fs("create link", &tmp)?;
+    std::fs::rename(&tmp, &link).fs("replace", &link)?;
+    Ok(())
 }
 
 fn stage_table(record: &RunRecord) -> String {
@@ -142,19 +189,27 @@ fn stage_table(record: &RunRecord) -> String {
     s
 }
 
+/// Copies a cache entry's outputs; a symbolic link is refused, never followed out of the cache.
 fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
-    for entry in walkdir::WalkDir::new(from) {
+    for entry in walkdir::WalkDir::new(from).follow_root_links(false) {
         let entry = entry?;
         let rel = entry
             .path()
             .strip_prefix(from)
             .expect("walk stays under root");
         let dest = to.join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&dest)?;
+        let kind = entry.file_type();
+        if kind.is_symlink() {
+            anyhow::bail!(
+                "{} (in {}; run `pipeline verify` to move the entry aside)",
+                crate::cache::manifest::symlink_refusal(from, entry.path()),
+                from.display()
+            );
+        } else if kind.is_dir() {
+            std::fs::create_dir_all(&dest).fs("create", &dest)?;
         } else {
             std::fs::copy(entry.path(), &dest)
-                .with_context(|| format!("failed to copy {}", entry.path().display()))?;
+                .fs(&format!("copy {} to", entry.path().display()), &dest)?;
         }
     }
     Ok(())

@@ -147,6 +147,13 @@ fn plots(c: &mut Checker, p: RawPlots) -> PlotsSpec {
     }
 }
 
+/// A path's components without `.`: `o`, `./o` and `o/` name one output.
+fn same_path(p: &std::path::Path) -> Vec<std::path::Component<'_>> {
+    p.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
+}
+
 fn commands(c: &mut Checker, raw: &[RawCommand]) -> Vec<CommandSpec> {
     let mut seen = BTreeMap::new();
     let mut out = Vec::new();
@@ -170,16 +177,27 @@ fn commands(c: &mut Checker, raw: &[RawCommand]) -> Vec<CommandSpec> {
         if cmd.trim().is_empty() {
             c.fail(&key, "needs a non-empty `cmd`");
         }
+        let mut outputs_seen = BTreeMap::new();
         for (j, o) in r.outputs.iter().enumerate() {
             let p = std::path::Path::new(o);
             if o.is_empty()
+                || o.contains('\0')
                 || p.is_absolute()
                 || p.components()
                     .any(|c| matches!(c, std::path::Component::ParentDir))
             {
                 c.fail(
                     &format!("{key}.outputs[{j}]"),
-                    format!("\"{o}\" must be a relative path inside the stage's output folder"),
+                    format!(
+                        "{o:?} must be a relative path inside the stage's output folder (no NUL)"
+                    ),
+                );
+            } else if let Some(first) = outputs_seen.insert(same_path(p), j) {
+                c.fail(
+                    &format!("{key}.outputs[{j}]"),
+                    format!(
+                        "\"{o}\" is listed twice (also outputs[{first}]); name each output once"
+                    ),
                 );
             }
         }
