@@ -160,39 +160,30 @@ mod tests {
     }
 
     #[test]
-    fn read_only_names_the_path_and_the_fix() {
-        let m = message(ErrorKind::ReadOnlyFilesystem);
-        assert!(
-            m.starts_with(
-                "error: failed to create /p/.pipeline/logs: the file system is read-only"
+    fn each_common_cause_names_the_path_and_its_fix() {
+        let head = "error: failed to create /p/.pipeline/logs";
+        for (kind, fix) in [
+            (
+                ErrorKind::ReadOnlyFilesystem,
+                ": the file system is read-only (remount it read-write, or pass --project DIR",
             ),
-            "{m}"
-        );
-        assert!(m.contains("--project DIR"), "{m}");
-    }
-
-    #[test]
-    fn full_disk_says_which_file_system() {
-        let m = message(ErrorKind::StorageFull);
-        assert!(
-            m.contains("the disk is full (free space on the file system holding /p/.pipeline/logs"),
-            "{m}"
-        );
-    }
-
-    #[test]
-    fn cross_device_says_keep_one_file_system() {
-        assert!(message(ErrorKind::CrossesDevices)
-            .contains("keep all of .pipeline/ on one file system"));
-    }
-
-    #[test]
-    fn other_errors_keep_their_cause_only() {
-        let m = message(ErrorKind::NotFound);
-        assert!(
-            m.starts_with("error: failed to create /p/.pipeline/logs\n"),
-            "{m}"
-        );
+            (
+                ErrorKind::PermissionDenied,
+                ": permission denied (make it writable",
+            ),
+            (
+                ErrorKind::StorageFull,
+                ": the disk is full (free space on the file system holding /p/.pipeline/logs",
+            ),
+            (
+                ErrorKind::CrossesDevices,
+                ": it is on another file system (keep all of .pipeline/ on one file system)",
+            ),
+            (ErrorKind::NotFound, "\n"),
+        ] {
+            let m = message(kind);
+            assert!(m.starts_with(&format!("{head}{fix}")), "{kind:?}: {m}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use crate::cache::transfer::{copy_tree, Links};
 use crate::error::{FsContext, FsError};
 use crate::plan::{KeyInputs, StageKey, StageKind};
 
@@ -152,7 +153,8 @@ pub fn publish_outputs(dir: &Path, published: &[(String, PathBuf)]) -> anyhow::R
     std::fs::create_dir_all(dir).fs("create", dir)?;
     for (stage, out) in published {
         let dest = dir.join(stage.replace('/', "_"));
-        copy_tree(out, &dest).with_context(|| format!("failed to publish stage {stage}"))?;
+        copy_tree(out, &dest, Links::Refuse)
+            .with_context(|| format!("failed to publish stage {stage}"))?;
     }
     Ok(())
 }
@@ -187,30 +189,4 @@ fn stage_table(record: &RunRecord) -> String {
         ));
     }
     s
-}
-
-/// Copies a cache entry's outputs; a symbolic link is refused, never followed out of the cache.
-fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
-    for entry in walkdir::WalkDir::new(from).follow_root_links(false) {
-        let entry = entry?;
-        let rel = entry
-            .path()
-            .strip_prefix(from)
-            .expect("walk stays under root");
-        let dest = to.join(rel);
-        let kind = entry.file_type();
-        if kind.is_symlink() {
-            anyhow::bail!(
-                "{} (in {}; run `pipeline verify` to move the entry aside)",
-                crate::cache::manifest::symlink_refusal(from, entry.path()),
-                from.display()
-            );
-        } else if kind.is_dir() {
-            std::fs::create_dir_all(&dest).fs("create", &dest)?;
-        } else {
-            std::fs::copy(entry.path(), &dest)
-                .fs(&format!("copy {} to", entry.path().display()), &dest)?;
-        }
-    }
-    Ok(())
 }

@@ -107,8 +107,7 @@ fn a_cache_on_another_file_system_still_commits_and_quarantines() {
     let out = p.run(&["run", "spec.toml"]);
     assert!(out.status.success(), "{}", no_panic(&out));
     assert!(no_panic(&p.run(&["run", "spec.toml"])).contains("0 ran, 2 cached"));
-    let key = keys(&p.plan_json("spec.toml", &[]))["a"].clone();
-    let file = p.path().join(".pipeline/cache").join(key).join("out/a");
+    let file = p.entry_out("spec.toml", "a").join("a");
     std::fs::write(&file, "corrupt").unwrap();
     // Moving the corrupt entry to trash/ crosses file systems too.
     let out = p.run(&["run", "spec.toml"]);

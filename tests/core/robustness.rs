@@ -159,13 +159,7 @@ fn corrupted_entry_is_reported_and_recomputed() {
     let p = TestProject::new();
     p.write("spec.toml", "[[command]]\nname = \"gen\"\ncmd = \"seq 1 100 > {out}/n.txt\"\n[[command]]\nname = \"use\"\ncmd = \"wc -l < {in.gen}/n.txt > {out}/c\"\ninputs = [\"gen\"]\n");
     assert!(p.run(&["run", "spec.toml"]).status.success());
-    let plan = p.plan_json("spec.toml", &[]);
-    let key = keys(&plan)["gen"].clone();
-    let file = p
-        .path()
-        .join(".pipeline/cache")
-        .join(&key)
-        .join("out/n.txt");
+    let file = p.entry_out("spec.toml", "gen").join("n.txt");
     let text = std::fs::read_to_string(&file).unwrap();
     std::thread::sleep(Duration::from_millis(20));
     std::fs::write(&file, text.replace("42", "24")).unwrap(); // same size, other bytes
@@ -193,13 +187,7 @@ fn corrupted_entry_is_reported_and_recomputed() {
 #[test]
 fn gc_keeps_what_recent_runs_use() {
     let p = TestProject::new();
-    let spec =
-        "[[command]]\nname = \"a\"\ncmd = \"echo {param.v} > {out}/v\"\nparams = { v = 1 }\n";
-    p.write("spec.toml", spec);
-    assert!(p.run(&["run", "spec.toml"]).status.success());
-    p.write("spec.toml", &spec.replace("v = 1", "v = 2"));
-    assert!(p.run(&["run", "spec.toml"]).status.success());
-    assert_eq!(p.cache_entries().len(), 2);
+    two_runs_of_one_stage(&p);
     let dry = p.run(&["gc", "--keep-runs", "1", "--dry-run"]);
     assert!(
         stdout(&dry).contains("1 cache entries removed"),

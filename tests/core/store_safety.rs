@@ -69,8 +69,7 @@ fn a_symlink_planted_in_an_entry_is_corrupt_and_never_followed() {
     let p = TestProject::new();
     p.write("spec.toml", &command_spec("echo top secret > {out}/o"));
     exits(&p.run(&["run", "spec.toml"]), 0);
-    let key = keys(&p.plan_json("spec.toml", &[]))["s"].clone();
-    let out = p.path().join(".pipeline/cache").join(&key).join("out");
+    let out = p.entry_out("spec.toml", "s");
     // Same bytes outside: following the link would find the right size and checksum.
     let (_keep, file, _) = outside();
     std::fs::remove_file(out.join("o")).unwrap();
@@ -93,12 +92,7 @@ fn a_symlink_planted_in_an_entry_is_corrupt_and_never_followed() {
 #[test]
 fn an_unreadable_run_record_is_named_and_gc_removes_nothing() {
     let p = TestProject::new();
-    let spec =
-        "[[command]]\nname = \"a\"\ncmd = \"echo {param.v} > {out}/v\"\nparams = { v = 1 }\n";
-    p.write("spec.toml", spec);
-    exits(&p.run(&["run", "spec.toml"]), 0);
-    p.write("spec.toml", &spec.replace("v = 1", "v = 2"));
-    exits(&p.run(&["run", "spec.toml"]), 0);
+    two_runs_of_one_stage(&p);
     let garbage = p.write(".pipeline/runs/20990101T000000.000Z-1.json", "{ not json");
     let runs = p.run(&["runs"]);
     let err = exits(&runs, 0);
@@ -133,12 +127,7 @@ fn what_verify_finds_corrupt_is_recomputed_even_with_its_mtime_restored() {
         ),
     );
     exits(&p.run(&["run", "spec.toml"]), 0);
-    let key = keys(&p.plan_json("spec.toml", &[]))["gen"].clone();
-    let file = p
-        .path()
-        .join(".pipeline/cache")
-        .join(&key)
-        .join("out/n.txt");
+    let file = p.entry_out("spec.toml", "gen").join("n.txt");
     let text = std::fs::read_to_string(&file).unwrap();
     let mtime = std::fs::metadata(&file).unwrap().modified().unwrap();
     std::thread::sleep(Duration::from_millis(20));

@@ -59,6 +59,12 @@ impl TestProject {
         serde_json::from_slice(&out.stdout).expect("plan --json is JSON")
     }
 
+    /// The `out/` folder of `stage`'s cache entry, as planned for `spec` now.
+    pub fn entry_out(&self, spec: &str, stage: &str) -> PathBuf {
+        let key = keys(&self.plan_json(spec, &[]))[stage].clone();
+        self.path().join(".pipeline/cache").join(key).join("out")
+    }
+
     pub fn cache_entries(&self) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(self.path().join(".pipeline/cache"))
             .map(|rd| {
@@ -101,4 +107,15 @@ pub fn statuses(plan: &serde_json::Value) -> std::collections::BTreeMap<String, 
 
 pub fn keys(plan: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
     column(plan, "key")
+}
+
+/// Runs a one-stage spec twice with a different param, leaving two cache entries and two runs.
+pub fn two_runs_of_one_stage(p: &TestProject) {
+    let spec =
+        "[[command]]\nname = \"a\"\ncmd = \"echo {param.v} > {out}/v\"\nparams = { v = 1 }\n";
+    p.write("spec.toml", spec);
+    assert!(p.run(&["run", "spec.toml"]).status.success());
+    p.write("spec.toml", &spec.replace("v = 1", "v = 2"));
+    assert!(p.run(&["run", "spec.toml"]).status.success());
+    assert_eq!(p.cache_entries().len(), 2);
 }
