@@ -141,3 +141,30 @@ fn a_full_disk_ends_the_run_with_its_summary_and_where() {
     assert!(err.contains("the disk is full"), "{err}");
     assert!(err.contains(&proj.display().to_string()), "{err}");
 }
+
+#[test]
+fn read_only_results_are_named_and_the_run_is_recorded_as_failed() {
+    let p = TestProject::new();
+    p.write("spec.toml", TWO_STAGES);
+    let results = p.path().join("results");
+    let Some(_ro) = Mount::read_only(&results) else {
+        return;
+    };
+    let out = p.run(&["run", "spec.toml"]);
+    let err = no_panic(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("2 ran, 0 cached"),
+        "the summary is printed: {err}"
+    );
+    assert!(
+        err.contains(&format!("failed to create {}", results.display())),
+        "{err}"
+    );
+    assert!(err.contains("the file system is read-only"), "{err}");
+    let runs = stdout(&p.run(&["runs"]));
+    assert!(
+        runs.contains(" failed ") && !runs.contains("succeeded"),
+        "{runs}"
+    );
+}
