@@ -7,6 +7,7 @@ mod dag;
 mod datasets;
 mod execution;
 mod quickstart;
+mod report_tables;
 mod robustness;
 mod spec_errors;
 mod sweep;
