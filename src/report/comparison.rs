@@ -28,7 +28,7 @@ pub struct ComparisonTable {
 }
 
 /// Parameters shown first, in this order; other swept parameters follow alphabetically.
-const LEADING: &[&str] = &["run", "variant", "latent_dim", "beta", "seed"];
+const LEADING: &[&str] = &["run", "variant", "latent_dim", "beta", "seed", "n_seeds"];
 
 fn value_of(text: &str) -> Value {
     text.parse::<i64>()
@@ -140,6 +140,7 @@ fn seeds_table(rows: &[Row], legend: &Legend) -> Result<ComparisonTable> {
         .collect();
     let data = tables::aggregate_seeds(&without_run, "seed", &present_metrics(rows))?;
     let shown = tables::with_mean_sd_formatted(&data, &|m, v| cell_text(m, &Value::Float(v)))?;
+    let shown = frame(&tables::dataframe_to_rows(&shown)?)?;
     let mut view = TableView::of(
         "comparison_by_seed",
         "Seeds aggregated: mean ± sd over n_seeds seeds (no sd for a single seed).".into(),
