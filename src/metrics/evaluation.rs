@@ -24,6 +24,9 @@ pub struct EvalMetrics {
     /// pixels, averaged over the test set.
     pub recon_bce: f64,
     pub recon_mse: f64,
+    /// Peak signal-to-noise ratio of those reconstructions in dB (pixels in [0, 1]).
+    #[serde(default)]
+    pub recon_psnr: Option<f64>,
     /// The ELBO's own reconstruction term (the model's likelihood loss: BCE with logits or
     /// squared error) at one sampled z, so that `elbo = −(recon + kl)`.
     pub recon: f64,

@@ -76,6 +76,15 @@ pub const METRICS: &[Metric] = &[
         read: |m| Some(m.recon_mse),
     },
     Metric {
+        column: "recon_psnr_at_mu",
+        heading: "PSNR at z=μ (dB)",
+        direction: Direction::Up,
+        format: Format::Number,
+        description: "peak signal-to-noise ratio of the reconstructions from z = μ, 10·log10(1 / per-pixel MSE): comparable across image sizes",
+        pivot: false,
+        read: |m| m.recon_psnr,
+    },
+    Metric {
         column: "elbo_recon",
         heading: "ELBO recon (sampled z)",
         direction: Direction::Down,
@@ -201,6 +210,7 @@ mod tests {
             "probe_accuracy",
             "anomaly_auroc",
             "mig",
+            "recon_psnr_at_mu",
         ] {
             assert_eq!(dir(up), Direction::Up, "{up}");
         }

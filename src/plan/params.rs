@@ -17,7 +17,7 @@ pub fn implementation_version(kind: StageKind) -> u32 {
         StageKind::Download => 1,
         StageKind::Preprocess => 1,
         StageKind::Train => 1,
-        StageKind::Evaluate => 3,
+        StageKind::Evaluate => 4,
         StageKind::Plot => 3,
         StageKind::Report => 2,
         StageKind::Command => 1,

@@ -53,6 +53,7 @@ fn evaluate(
     };
     let recon = model.reconstruct(&test.images);
     (m.recon_bce, m.recon_mse) = per_image_bce_mse(&test.images, &recon, dim);
+    m.recon_psnr = Some(metrics::stats::psnr_db(m.recon_mse / dim as f64));
     let losses = model.per_example_losses(&test.images, seed);
     m.recon = mean(&losses.recon);
     m.kl = mean(&losses.kl);

@@ -63,6 +63,11 @@ fn issue_9_beta_sweep_over_seeds_gets_its_tables_and_report() {
     assert!(seeds.contains(" ± "), "{seeds}");
     let table = std::fs::read_to_string(report.join("comparison.md")).unwrap();
     assert!(table.contains("k=3, 40 images"), "{table}");
+    // The metric added through the registry alone reaches the table, with its legend line.
+    assert!(
+        table.contains("| PSNR at z=μ (dB) |") && table.contains("- PSNR at z=μ (dB): "),
+        "{table}"
+    );
     let html = std::fs::read_to_string(p.path().join("results/seeds/latest/report.html")).unwrap();
     assert!(html.contains("latent size × β (mean over 3 seeds)"));
 }
@@ -90,7 +95,11 @@ fn issue_9_a_sweep_without_a_pivot_says_so_in_the_report_and_the_run_output() {
             .join("results/seeds/latest/report/comparison_by_seed.md"),
     )
     .unwrap();
-    let rows: Vec<&str> = seeds.lines().filter(|l| l.starts_with("| ")).skip(1).collect();
+    let rows: Vec<&str> = seeds
+        .lines()
+        .filter(|l| l.starts_with("| "))
+        .skip(1)
+        .collect();
     assert_eq!(rows.len(), 2, "{seeds}");
     assert!(rows.iter().all(|r| !r.contains('±')), "{seeds}");
 }
