@@ -38,12 +38,18 @@ beta = [0.25, 16]
 seed = [1, 2, 3]
 "#;
 
-#[test]
-fn issue_9_beta_sweep_over_seeds_gets_its_tables_and_report() {
+/// Runs `spec` in a new project; returns the project and the run output.
+fn run_spec(spec: &str) -> (TestProject, String) {
     let p = TestProject::new();
-    p.write("spec.toml", BETA_SWEEP_OVER_SEEDS);
+    p.write("spec.toml", spec);
     let out = p.run(&["run", "spec.toml"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    (p, stderr(&out))
+}
+
+#[test]
+fn issue_9_beta_sweep_over_seeds_gets_its_tables_and_report() {
+    let (p, _) = run_spec(BETA_SWEEP_OVER_SEEDS);
     let report = p.path().join("results/seeds/latest/report");
     for name in [
         "comparison",
@@ -74,18 +80,14 @@ fn issue_9_beta_sweep_over_seeds_gets_its_tables_and_report() {
 
 #[test]
 fn issue_9_a_sweep_without_a_pivot_says_so_in_the_report_and_the_run_output() {
-    let p = TestProject::new();
     let spec = BETA_SWEEP_OVER_SEEDS
         .replace("beta = [0.25, 16]", "beta = [0.25]")
         .replace("seed = [1, 2, 3]", "seed = [1]")
         .replace("latent_dim = [3, 7]", "latent_dim = [3]");
-    p.write("spec.toml", &spec);
-    let out = p.run(&["run", "spec.toml"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let (p, output) = run_spec(&spec);
     assert!(
-        stderr(&out).contains("no latent size × β pivot: β takes one value (0.25)"),
-        "{}",
-        stderr(&out)
+        output.contains("no latent size × β pivot: β takes one value (0.25)"),
+        "{output}"
     );
     let html = std::fs::read_to_string(p.path().join("results/seeds/latest/report.html")).unwrap();
     assert!(html.contains("<h2>Notices</h2>") && html.contains("β takes one value (0.25)"));
