@@ -173,3 +173,189 @@ fn pivot_latent_by_beta() {
         "{html}"
     );
 }
+
+#[test]
+fn one_seed_has_n_and_no_sd() {
+    let rows: Vec<Row> = sweep()
+        .into_iter()
+        .filter(|r| r["seed"] == Value::Int(0))
+        .collect();
+    let agg = aggregate_seeds(&rows, "seed", &["elbo", "probe_acc"]).unwrap();
+    let first = &dataframe_to_rows(&agg).unwrap()[0];
+    assert_eq!(first["n_seeds"], Value::Int(1));
+    assert!(first.contains_key("elbo_mean"));
+    // One seed says nothing about the spread: sd is left empty, not written as 0.
+    assert!(!first.contains_key("elbo_sd"), "{first:?}");
+    let md = to_markdown(&with_mean_sd(&agg).unwrap()).unwrap();
+    assert!(md.contains("| 0.5 | 2 | vae | 1 | -102.5 | 0.52 |"), "{md}");
+    assert!(!md.contains('±'), "{md}");
+}
+
+mod sweep_shapes {
+    //! Every comparison table for sweep shapes that once broke it or dropped a table silently.
+
+    use std::collections::BTreeMap;
+
+    use pipeline::metrics::EvalMetrics;
+    use pipeline::report::{compare, MemberResult, ReportView};
+
+    /// A member of `variant` with the given swept values; metrics depend on them (and on the
+    /// seed, so seeds differ).
+    fn member(sweep: &[(&str, &str)]) -> MemberResult {
+        let get = |k: &str| sweep.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+        let z: usize = get("latent_dim").unwrap_or("4").parse().unwrap();
+        let beta: f64 = get("beta").unwrap_or("1").parse().unwrap();
+        let seed: f64 = get("seed").unwrap_or("0").parse().unwrap();
+        let vae = get("variant") == Some("vae");
+        let recon = 100.0 - z as f64 + seed;
+        let kl = if vae { 10.0 / beta + z as f64 } else { 0.0 };
+        let mut iwae = BTreeMap::new();
+        if vae {
+            iwae.insert(50, -(recon + kl) + 2.0);
+        }
+        MemberResult {
+            label: sweep.iter().map(|(_, v)| *v).collect::<Vec<_>>().join("-"),
+            sweep: sweep
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            metrics: EvalMetrics {
+                n_test: 300,
+                latent_dim: z,
+                recon_bce: recon - 1.0,
+                recon_mse: 10.0,
+                recon,
+                kl,
+                elbo: -(recon + kl),
+                iwae,
+                active_units: z,
+                ..Default::default()
+            },
+        }
+    }
+
+    /// `[sweep] variant = ["ae","vae"], latent_dim = [3, 7], beta = [0.25, 16], seed = [1,2,3]`
+    /// (the AE does not read β).
+    fn beta_sweep_over_seeds() -> Vec<MemberResult> {
+        let mut ms = Vec::new();
+        for z in ["3", "7"] {
+            for seed in ["1", "2", "3"] {
+                ms.push(member(&[
+                    ("variant", "ae"),
+                    ("latent_dim", z),
+                    ("seed", seed),
+                ]));
+                for beta in ["0.25", "16"] {
+                    ms.push(member(&[
+                        ("variant", "vae"),
+                        ("latent_dim", z),
+                        ("beta", beta),
+                        ("seed", seed),
+                    ]));
+                }
+            }
+        }
+        ms
+    }
+
+    fn table<'a>(view: &'a ReportView, name: &str) -> &'a pipeline::report::TableView {
+        view.tables
+            .iter()
+            .find(|t| t.name == name)
+            .unwrap_or_else(|| panic!("no table {name}: {:?}", names(view)))
+    }
+
+    fn names(view: &ReportView) -> Vec<&str> {
+        view.tables.iter().map(|t| t.name.as_str()).collect()
+    }
+
+    fn column(t: &pipeline::report::TableView, heading: &str) -> Vec<String> {
+        let j = t
+            .columns
+            .iter()
+            .position(|c| c == heading)
+            .unwrap_or_else(|| panic!("no column {heading} in {:?}", t.columns));
+        t.rows.iter().map(|r| r[j].clone()).collect()
+    }
+
+    #[test]
+    fn issue_9_pivots_of_a_beta_sweep_over_seeds_average_the_seeds() {
+        let (tables, view) = compare(&beta_sweep_over_seeds(), 1000).unwrap();
+        assert!(view.notices.is_empty(), "{:?}", view.notices);
+        let pivot = table(&view, "pivot_elbo_latent_x_beta");
+        assert_eq!(pivot.columns, ["latent_dim", "β = 0.25", "β = 16"]);
+        assert!(
+            pivot.caption.contains("mean over 3 seeds"),
+            "{}",
+            pivot.caption
+        );
+        // ELBO = −(100 − z + seed + 10/β + z): the mean over seeds 1..3 at β = 16, z = 3.
+        let expected = -(100.0 + 2.0 + 10.0 / 16.0);
+        let raw = &tables
+            .iter()
+            .find(|t| t.view.name == pivot.name)
+            .unwrap()
+            .data;
+        let cell = pipeline::tables::cell(raw, "beta=16", 0).unwrap().unwrap();
+        assert!((cell.as_f64().unwrap() - expected).abs() < 1e-9, "{cell:?}");
+        let seeds = table(&view, "comparison_by_seed");
+        assert_eq!(seeds.rows.len(), 6, "2 AEs + 2 × 2 VAEs");
+        assert!(column(seeds, "n_seeds").iter().all(|n| n == "3"));
+        assert!(column(seeds, "ELBO").iter().all(|c| c.contains(" ± ")));
+        assert_eq!(table(&view, "comparison").rows.len(), 18);
+    }
+
+    #[test]
+    fn one_beta_one_member_one_variant_and_one_class_say_what_is_missing() {
+        // One β: no pivot, and a notice saying why.
+        let one_beta: Vec<MemberResult> = beta_sweep_over_seeds()
+            .into_iter()
+            .filter(|m| m.sweep.get("beta").is_none_or(|b| b == "16"))
+            .collect();
+        let (_, view) = compare(&one_beta, 1000).unwrap();
+        assert!(!names(&view).iter().any(|n| n.starts_with("pivot_")));
+        assert_eq!(view.notices.len(), 1, "{:?}", view.notices);
+        assert!(
+            view.notices[0].contains("one value (16)"),
+            "{:?}",
+            view.notices
+        );
+
+        // One member, no seeds axis: the member table only, no kNN column (one class).
+        let (_, view) = compare(&[member(&[("variant", "vae")])], 1000).unwrap();
+        assert_eq!(names(&view), ["comparison"]);
+        assert!(!view.tables[0].columns.iter().any(|c| c.contains("kNN")));
+
+        // A β sweep of a single variant with a fixed latent size still gets its pivot,
+        // its row labelled with the evaluated latent size.
+        let betas: Vec<MemberResult> = ["2", "4", "8"]
+            .iter()
+            .map(|b| member(&[("variant", "vae"), ("beta", b)]))
+            .collect();
+        let (_, view) = compare(&betas, 1000).unwrap();
+        let pivot = table(&view, "pivot_kl_latent_x_beta");
+        assert_eq!(pivot.rows, [["4", "9", "6.5", "5.25"].map(String::from)]);
+    }
+
+    #[test]
+    fn issue_9_columns_say_where_reconstructions_come_from_and_the_iwae_image_count() {
+        let (_, view) = compare(&[member(&[("variant", "vae"), ("beta", "2")])], 250).unwrap();
+        let t = table(&view, "comparison");
+        for heading in ["BCE at z=μ", "ELBO recon (sampled z)", "KL(q‖p)", "ELBO"] {
+            assert!(t.columns.iter().any(|c| c == heading), "{:?}", t.columns);
+        }
+        // The bound used the first 250 of the 300 test images, with k = 50.
+        assert!(
+            t.columns.iter().any(|c| c == "NLL (IWAE) k=50, 250 images"),
+            "{:?}",
+            t.columns
+        );
+        let get = |h: &str| column(t, h)[0].parse::<f64>().unwrap();
+        assert!((get("ELBO") + get("ELBO recon (sampled z)") + get("KL(q‖p)")).abs() < 1e-2);
+        let md = t.to_markdown().unwrap();
+        assert!(
+            md.contains("- ELBO recon (sampled z): the ELBO's own"),
+            "{md}"
+        );
+    }
+}

@@ -1,5 +1,6 @@
 //! Evaluation metrics on plain arrays: AUROC/ROC, PCA, principal angles, latent-space
-//! diagnostics (active units, MIG), kNN / linear-probe accuracy and small statistics helpers.
+//! diagnostics (active units, MIG), kNN / linear-probe accuracy and small statistics helpers;
+//! what an evaluation holds ([`EvalMetrics`]) and the registry of its table columns ([`METRICS`]).
 //!
 //! Conventions shared by every function here:
 //! - a matrix of `n` rows and `d` columns is a row-major slice of length `n * d`;
@@ -9,17 +10,21 @@
 pub mod auroc;
 pub mod classify;
 mod eigen;
+pub mod evaluation;
 pub mod latent;
 pub mod pca;
+pub mod registry;
 pub mod stats;
 pub mod subspace;
 
 pub use auroc::{auroc, roc_curve, RocCurve};
 pub use classify::{knn_accuracy, knn_predict, linear_probe_accuracy, LinearProbe, ProbeConfig};
+pub use evaluation::{iwae_image_count, EvalMetrics, DEFAULT_IWAE_IMAGES};
 pub use latent::{
     active_units, mutual_information_gap, ActiveUnits, Mig, ACTIVE_UNIT_THRESHOLD, MIG_BINS,
 };
 pub use pca::Pca;
+pub use registry::{metric, Direction, Format, Metric, METRICS};
 pub use stats::{log_mean_exp, mean_sd, MeanSd};
 pub use subspace::principal_angles_deg;
 

@@ -47,6 +47,12 @@ pub fn mean_sd(xs: &[f64]) -> MeanSd {
     MeanSd { mean, sd, n }
 }
 
+/// Peak signal-to-noise ratio in dB of images with pixels in [0, 1], from their mean squared
+/// error per pixel: 10 · log10(1 / mse) (infinite for a perfect reconstruction).
+pub fn psnr_db(mse_per_pixel: f64) -> f64 {
+    -10.0 * mse_per_pixel.log10()
+}
+
 impl fmt::Display for MeanSd {
     /// `0.1234 ± 0.0056`; the precision given by the formatter (`{:.2}`) applies to both.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -80,5 +86,12 @@ mod tests {
         assert!((m.sd - (32.0f64 / 7.0).sqrt()).abs() < 1e-12);
         assert_eq!(format!("{:.2}", mean_sd(&[1.0, 3.0])), "2.00 ± 1.41");
         assert_eq!(mean_sd(&[3.0]).sd, 0.0);
+    }
+
+    #[test]
+    fn psnr_of_known_errors() {
+        assert!((psnr_db(0.01) - 20.0).abs() < 1e-12);
+        assert!((psnr_db(1.0)).abs() < 1e-12);
+        assert_eq!(psnr_db(0.0), f64::INFINITY);
     }
 }

@@ -132,7 +132,10 @@ pub fn build_graph(spec: &Spec) -> Result<StageGraph, SpecErrors> {
             let mut r = def(
                 "report".into(),
                 StageKind::Report,
-                ReportParams { members },
+                ReportParams {
+                    members,
+                    iwae_images: spec.evaluate.iwae_images,
+                },
                 plot_inputs,
             );
             r.publish = true;

@@ -17,9 +17,9 @@ pub fn implementation_version(kind: StageKind) -> u32 {
         StageKind::Download => 1,
         StageKind::Preprocess => 1,
         StageKind::Train => 1,
-        StageKind::Evaluate => 3,
+        StageKind::Evaluate => 4,
         StageKind::Plot => 3,
-        StageKind::Report => 1,
+        StageKind::Report => 2,
         StageKind::Command => 1,
     }
 }
@@ -62,6 +62,12 @@ pub struct TrainParams {
 pub struct EvaluateParams {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub iwae_k: Vec<usize>,
+    /// Left out at its default (and for AEs), so keys from before this setting stay valid.
+    #[serde(
+        default = "default_iwae_images",
+        skip_serializing_if = "is_default_iwae_images"
+    )]
+    pub iwae_images: usize,
     pub knn_k: usize,
     pub probe: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -78,6 +84,11 @@ impl EvaluateParams {
             } else {
                 Vec::new()
             },
+            iwae_images: if run.variant.is_variational() {
+                e.iwae_images
+            } else {
+                default_iwae_images()
+            },
             knn_k: e.knn_k,
             probe: e.probe,
             anomaly_normal_classes: e.anomaly_normal_classes.clone(),
@@ -85,6 +96,14 @@ impl EvaluateParams {
             mig: e.mig,
         }
     }
+}
+
+fn default_iwae_images() -> usize {
+    crate::metrics::DEFAULT_IWAE_IMAGES
+}
+
+fn is_default_iwae_images(n: &usize) -> bool {
+    *n == default_iwae_images()
 }
 
 /// One row of the comparison: a run's label and its swept values.
@@ -106,6 +125,12 @@ pub struct PlotParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportParams {
     pub members: Vec<MemberRow>,
+    /// `[evaluate] iwae_images`, which the tables name; left out at its default.
+    #[serde(
+        default = "default_iwae_images",
+        skip_serializing_if = "is_default_iwae_images"
+    )]
+    pub iwae_images: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,10 +1,15 @@
 //! One self-contained HTML report: figures embedded as base64 PNG data URIs, tables as HTML,
 //! the experiment spec, stage timings with cache hits, and tool versions. Nothing is loaded
-//! from outside the file, so it can be mailed or archived as is.
+//! from outside the file, so it can be mailed or archived as is. Also the comparison tables
+//! it shows (`comparison`, `view`) and its notices.
 
+mod comparison;
 mod html;
+mod view;
 
+pub use comparison::{compare, ComparisonTable, MemberResult};
 pub use html::render_report;
+pub use view::{ReportView, TableView, VIEW_FILE};
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +38,20 @@ pub struct ReportSection {
     pub text: String,
     pub figures: Vec<ReportFigure>,
     pub tables: Vec<ReportTable>,
+}
+
+/// Heading of the section that lists the report's notices.
+pub const NOTICES_HEADING: &str = "Notices";
+
+/// Report notices: one sentence each on what the report leaves out for this sweep and why
+/// (a table or figure it cannot draw). They form one section at the top of the report; none,
+/// no section.
+pub fn notices_section(notices: &[String]) -> Option<ReportSection> {
+    (!notices.is_empty()).then(|| ReportSection {
+        heading: NOTICES_HEADING.into(),
+        text: notices.join("\n\n"),
+        ..Default::default()
+    })
 }
 
 /// How one stage of the DAG ran.

@@ -31,6 +31,7 @@ const SECTION_FIELDS: &[(&str, &[&str])] = &[
         "evaluate",
         &[
             "iwae_k",
+            "iwae_images",
             "knn_k",
             "probe",
             "anomaly_normal_classes",

@@ -74,6 +74,7 @@ pub struct RawPreprocess {
 #[serde(deny_unknown_fields)]
 pub struct RawEvaluate {
     pub iwae_k: Option<Vec<i64>>,
+    pub iwae_images: Option<i64>,
     pub knn_k: Option<i64>,
     pub probe: Option<bool>,
     pub anomaly_normal_classes: Option<Vec<i64>>,

@@ -116,6 +116,13 @@ fn evaluate(c: &mut Checker, e: RawEvaluate, ds: Option<&DatasetSpec>) -> Evalua
     });
     EvaluateSpec {
         iwae_k,
+        iwae_images: c.usize(
+            "evaluate.iwae_images",
+            e.iwae_images,
+            crate::metrics::DEFAULT_IWAE_IMAGES as i64,
+            1,
+            1_000_000,
+        ),
         knn_k: c.usize("evaluate.knn_k", e.knn_k, 5, 1, 1000),
         probe: e.probe.unwrap_or(true),
         anomaly_normal_classes,

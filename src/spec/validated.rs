@@ -142,6 +142,8 @@ pub type RunList = Vec<SweepMember>;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvaluateSpec {
     pub iwae_k: Vec<usize>,
+    /// Test images the IWAE bound is computed on (the first ones).
+    pub iwae_images: usize,
     pub knn_k: usize,
     pub probe: bool,
     pub anomaly_normal_classes: Option<Vec<u8>>,

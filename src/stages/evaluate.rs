@@ -2,54 +2,20 @@
 //! ELBO, the IWAE bound, active units, how useful the codes are (kNN, linear probe), anomaly
 //! AUROC, linear AE vs PCA and MIG, as `metrics.json` plus the test codes for the plots.
 
-use std::collections::BTreeMap;
-
 use anyhow::Context;
-use serde::{Deserialize, Serialize};
 
 use super::{StageContext, StageRunner};
 use crate::data::{read_prepared, PreparedSplit};
 use crate::metrics;
+pub use crate::metrics::EvalMetrics;
 use crate::model::{load_checkpoint, TrainedModel};
 use crate::plan::params::EvaluateParams;
 
 pub struct EvaluateRunner;
 
-/// Images used for the IWAE bound and for fitting probes/PCA: enough for stable estimates,
-/// few enough that k = 500 stays affordable on a CPU.
-const IWAE_IMAGES: usize = 1000;
+/// Training images used for fitting probes/PCA: enough for stable estimates, few enough to
+/// stay fast on a CPU.
 const FIT_IMAGES: usize = 10_000;
-
-/// What `metrics.json` holds; read back by the plot and report stages.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct EvalMetrics {
-    pub n_test: usize,
-    pub latent_dim: usize,
-    /// Per image, summed over pixels, averaged over the test set.
-    pub recon_bce: f64,
-    pub recon_mse: f64,
-    /// The model's own reconstruction term (BCE with logits or squared error), one sample.
-    pub recon: f64,
-    pub kl: f64,
-    pub elbo: f64,
-    /// k → IWAE bound on log p(x) (VAEs); −bound is the NLL estimate.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub iwae: BTreeMap<usize, f64>,
-    pub active_units: usize,
-    pub knn_accuracy: Option<f64>,
-    pub probe_accuracy: Option<f64>,
-    pub anomaly_auroc: Option<f64>,
-    pub pca_mse: Option<f64>,
-    /// k → PCA's test MSE with k components, around the model's latent size (the curve the
-    /// linear AE's point should sit on).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub pca_mse_by_k: BTreeMap<usize, f64>,
-    pub linear_ae_mse: Option<f64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub principal_angles_deg: Vec<f64>,
-    pub mig: Option<f64>,
-    pub seconds: f64,
-}
 
 /// Codes (μ for a VAE) of the first `n` rows, row-major n × latent.
 pub fn codes(model: &TrainedModel, images: &[f32], dim: usize, n: usize) -> Vec<f32> {
@@ -87,6 +53,7 @@ fn evaluate(
     };
     let recon = model.reconstruct(&test.images);
     (m.recon_bce, m.recon_mse) = per_image_bce_mse(&test.images, &recon, dim);
+    m.recon_psnr = Some(metrics::stats::psnr_db(m.recon_mse / dim as f64));
     let losses = model.per_example_losses(&test.images, seed);
     m.recon = mean(&losses.recon);
     m.kl = mean(&losses.kl);
@@ -98,7 +65,7 @@ fn evaluate(
         .map(|(r, k)| r + k)
         .collect();
     if model.config.is_vae() {
-        let n = test.n.min(IWAE_IMAGES);
+        let n = metrics::iwae_image_count(test.n, p.iwae_images);
         for &kk in &p.iwae_k {
             let bound = model.iwae_bound(&test.images[..n * dim], kk, seed)?;
             m.iwae.insert(kk, mean(&bound));

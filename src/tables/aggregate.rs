@@ -7,8 +7,9 @@ use super::{compare_values, dataframe_to_rows, require_column, rows_to_dataframe
 use crate::metrics::mean_sd;
 
 /// Groups rows by every column except `seed_column` and `metrics`, and replaces each metric by
-/// `<metric>_mean` and `<metric>_sd` (sample sd; 0 for one seed) over the group's members
-/// that report it, plus `n_seeds` (rows in the group). Groups are sorted by their parameters.
+/// `<metric>_mean` and `<metric>_sd` (sample sd; absent when only one member reports it, as
+/// one seed says nothing about the spread) over the group's members that report it, plus
+/// `n_seeds` (rows in the group). Groups are sorted by their parameters.
 ///
 /// Output columns: parameters (alphabetical), `n_seeds`, then `<metric>_mean`, `<metric>_sd`
 /// in the order of `metrics`.
@@ -77,7 +78,9 @@ pub fn aggregate_seeds(rows: &[Row], seed_column: &str, metrics: &[&str]) -> Res
                 }
                 let stats = mean_sd(&values);
                 row.insert(format!("{metric}_mean"), Value::Float(stats.mean));
-                row.insert(format!("{metric}_sd"), Value::Float(stats.sd));
+                if values.len() > 1 {
+                    row.insert(format!("{metric}_sd"), Value::Float(stats.sd));
+                }
             }
             row
         })

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{cell, dataframe_to_rows, rows_to_dataframe, Value};
+use super::{cell, column_names, dataframe_to_rows, rows_to_dataframe, Value};
 
 /// Numbers for humans: 4 significant digits without trailing zeros (`0.5`, `12.35`, `-113`),
 /// scientific notation below 1e-3 or from 1e5.
@@ -33,19 +33,28 @@ fn cell_text(df: &DataFrame, column: &str, row: usize) -> Result<String> {
         .unwrap_or_default())
 }
 
+/// Numeric columns, and text columns of formatted numbers (`-101.5 ± 1`, `0.875`), are
+/// right-aligned.
 fn is_numeric(df: &DataFrame, column: &str) -> bool {
-    df.column(column)
-        .map(|c| c.dtype().is_primitive_numeric())
-        .unwrap_or(false)
+    let Ok(c) = df.column(column) else {
+        return false;
+    };
+    if c.dtype().is_primitive_numeric() {
+        return true;
+    }
+    let Ok(text) = c.str() else { return false };
+    let mut cells = text.iter().flatten().filter(|t| !t.is_empty()).peekable();
+    cells.peek().is_some()
+        && cells.all(|t| {
+            t.split(' ')
+                .next()
+                .is_some_and(|first| first.parse::<f64>().is_ok())
+        })
 }
 
 /// GitHub-flavoured Markdown table; numeric columns right-aligned, nulls empty.
 pub fn to_markdown(df: &DataFrame) -> Result<String> {
-    let names: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|n| n.to_string())
-        .collect();
+    let names = column_names(df);
     let escape = |s: &str| s.replace('|', "\\|");
     let mut out = format!(
         "| {} |\n",
@@ -88,11 +97,7 @@ pub fn escape_html(text: &str) -> String {
 
 /// An HTML `<table>` (header row + body); numeric cells get `class="num"`.
 pub fn to_html(df: &DataFrame) -> Result<String> {
-    let names: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|n| n.to_string())
-        .collect();
+    let names = column_names(df);
     let mut out = String::from("<table>\n<thead><tr>");
     for n in &names {
         out.push_str(&format!("<th>{}</th>", escape_html(n)));
@@ -117,45 +122,45 @@ pub fn to_html(df: &DataFrame) -> Result<String> {
     Ok(out)
 }
 
-/// Display view of an [`aggregate_seeds`](super::aggregate_seeds) result: each
-/// `<m>_mean` / `<m>_sd` pair becomes one string column `<m>` reading `mean ± sd`.
+/// Display view of an [`aggregate_seeds`](super::aggregate_seeds) result: each `<m>_mean`
+/// column (with its `<m>_sd`, where a group has one) becomes one string column `<m>` reading
+/// `mean ± sd`, or just `mean` for a group of one seed.
 pub fn with_mean_sd(df: &DataFrame) -> Result<DataFrame> {
-    let names: Vec<String> = df
-        .get_column_names()
+    with_mean_sd_formatted(df, &|_, v| format_number(v))
+}
+
+/// [`with_mean_sd`] with the numbers of metric `<m>` printed by `format(m, value)`.
+pub fn with_mean_sd_formatted(
+    df: &DataFrame,
+    format: &dyn Fn(&str, f64) -> String,
+) -> Result<DataFrame> {
+    let names = column_names(df);
+    let bases: Vec<String> = names
         .iter()
-        .map(|n| n.to_string())
+        .filter_map(|n| n.strip_suffix("_mean"))
+        .map(str::to_string)
         .collect();
-    let paired = |n: &str| -> Option<String> {
-        let base = n.strip_suffix("_mean")?;
-        names
-            .contains(&format!("{base}_sd"))
-            .then(|| base.to_string())
+    let is_sd = |n: &str| {
+        n.strip_suffix("_sd")
+            .is_some_and(|b| bases.iter().any(|x| x == b))
     };
-    let mut order: Vec<String> = Vec::new();
-    for n in &names {
-        if let Some(base) = paired(n) {
-            order.push(base);
-        } else if !n
-            .strip_suffix("_sd")
-            .is_some_and(|b| names.contains(&format!("{b}_mean")))
-        {
-            order.push(n.clone());
-        }
-    }
+    let order: Vec<String> = names
+        .iter()
+        .filter(|n| !is_sd(n))
+        .map(|n| n.strip_suffix("_mean").unwrap_or(n).to_string())
+        .collect();
     let rows = dataframe_to_rows(df)?
         .into_iter()
         .map(|mut row| {
-            for n in &names {
-                if let Some(base) = paired(n) {
-                    let mean = row.remove(n);
-                    let sd = row.remove(&format!("{base}_sd"));
-                    if let (Some(m), Some(s)) =
-                        (mean.and_then(|v| v.as_f64()), sd.and_then(|v| v.as_f64()))
-                    {
-                        let text = format!("{} ± {}", format_number(m), format_number(s));
-                        row.insert(base, Value::Str(text));
-                    }
-                }
+            for base in &bases {
+                let mean = row.remove(&format!("{base}_mean")).and_then(|v| v.as_f64());
+                let sd = row.remove(&format!("{base}_sd")).and_then(|v| v.as_f64());
+                let text = match (mean, sd) {
+                    (Some(m), Some(s)) => format!("{} ± {}", format(base, m), format(base, s)),
+                    (Some(m), None) => format(base, m),
+                    (None, _) => continue,
+                };
+                row.insert(base.clone(), Value::Str(text));
             }
             row
         })

@@ -7,7 +7,9 @@ mod format;
 mod io;
 
 pub use aggregate::{aggregate_seeds, pivot};
-pub use format::{escape_html, format_number, to_html, to_markdown, with_mean_sd};
+pub use format::{
+    escape_html, format_number, to_html, to_markdown, with_mean_sd, with_mean_sd_formatted,
+};
 pub use io::{read_csv, read_parquet, write_csv, write_markdown, write_parquet};
 
 use std::collections::BTreeMap;
@@ -133,13 +135,17 @@ pub fn cell(df: &DataFrame, column: &str, row: usize) -> Result<Option<Value>> {
     })
 }
 
-/// The inverse of [`rows_to_dataframe`]: one [`Row`] per DataFrame row, nulls left out.
-pub fn dataframe_to_rows(df: &DataFrame) -> Result<Vec<Row>> {
-    let names: Vec<String> = df
-        .get_column_names()
+/// The column names of `df`, in order.
+pub fn column_names(df: &DataFrame) -> Vec<String> {
+    df.get_column_names()
         .iter()
         .map(|n| n.to_string())
-        .collect();
+        .collect()
+}
+
+/// The inverse of [`rows_to_dataframe`]: one [`Row`] per DataFrame row, nulls left out.
+pub fn dataframe_to_rows(df: &DataFrame) -> Result<Vec<Row>> {
+    let names = column_names(df);
     (0..df.height())
         .map(|i| {
             let mut row = Row::new();

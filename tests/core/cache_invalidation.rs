@@ -96,6 +96,20 @@ fn iwae_samples_do_not_invalidate_an_ae_evaluation() {
 }
 
 #[test]
+fn iwae_images_at_its_default_keeps_keys_and_otherwise_invalidates_vae_evaluations() {
+    assert!(diff_with(&["evaluate.iwae_images=1000"]).is_empty());
+    assert_eq!(
+        diff_with(&["evaluate.iwae_images=200"]),
+        ["evaluate/vae", "plot", "report"]
+    );
+    let p = TestProject::new();
+    let a = keys_of(&p, BASE, &["model.variant=ae"]);
+    let b = keys_of(&p, BASE, &["model.variant=ae", "evaluate.iwae_images=200"]);
+    // An AE computes no IWAE bound; only the report, which names the setting, changes.
+    assert_eq!(changed(&a, &b), ["report"]);
+}
+
+#[test]
 fn plot_settings_invalidate_plots_not_training() {
     assert_eq!(diff_with(&["plots.formats=[\"png\"]"]), ["plot", "report"]);
 }

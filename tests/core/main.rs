@@ -8,6 +8,7 @@ mod datasets;
 mod execution;
 mod hostile_filesystems;
 mod quickstart;
+mod report_tables;
 mod robustness;
 mod spec_errors;
 mod store_safety;
