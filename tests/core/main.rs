@@ -9,4 +9,5 @@ mod execution;
 mod quickstart;
 mod robustness;
 mod spec_errors;
+mod stage_keys;
 mod sweep;
