@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use crate::error::UserError;
 use crate::exec::{self, Event, Limits, LocalExecutor, StageJob, StageOutcome, StageState};
 use crate::plan::status::{assess, Assessment};
-use crate::plan::{self, StageGraph};
+use crate::plan::{self, StageGraph, StageKind};
 use crate::project::Project;
 use crate::registry::{runs, RunRecord, StageRecord};
 use crate::spec::{self, Spec};
@@ -196,11 +196,11 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
     let bytes = runs::save(&project.state_dir(), &record)?;
     let results = runs::publish(&project.results_dir(), &record, &bytes, &published)?;
     if let Some(i) = graph
-        .index_of("report")
+        .index_of_kind(StageKind::Report)
         .filter(|&i| matches!(record.stages[i].state.as_str(), "cached" | "ran"))
     {
         let plot = graph
-            .index_of("plot")
+            .index_of_kind(StageKind::Plot)
             .map(|p| store.out_dir(&graph.stages[p].key));
         crate::stages::report::write_run_report(
             &record,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::{ModelConfig, TrainConfig};
 use super::network::Architecture;
-use super::train::EpochMetrics;
+use super::metrics_csv::EpochMetrics;
 use super::ModelError;
 
 pub const MODEL_FILE: &str = "model.safetensors";

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::variant::{Activation, Device, Likelihood, NoiseKind, Variant};
+use crate::model::{ModelConfig, TrainConfig};
 
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -128,6 +129,43 @@ pub struct RunSpec {
     pub device: Device,
 }
 
+impl RunSpec {
+    /// The model's own configuration for this run: the one conversion from the validated
+    /// spec (whose numbers are the hashed `f64`s) to what the trainer reads. Parameters the
+    /// variant does not read take the values the model ignores them at.
+    pub fn model_config(&self, input_dim: usize) -> ModelConfig {
+        ModelConfig {
+            variant: self.variant,
+            input_dim,
+            latent_dim: self.latent_dim,
+            hidden: self.hidden.clone().unwrap_or_default(),
+            activation: self.activation.unwrap_or(Activation::Identity),
+            likelihood: self.likelihood,
+            beta: self.beta.unwrap_or(crate::model::config::defaults::BETA) as f32,
+            kl_warmup_epochs: self
+                .kl_warmup_epochs
+                .unwrap_or(crate::model::config::defaults::KL_WARMUP_EPOCHS),
+            noise: self.noise.as_ref().map(|n| n.kind.at_level(n.level as f32)),
+            l1: self.l1.unwrap_or(0.0) as f32,
+        }
+    }
+
+    /// The trainer's settings for this run; `threads` is what the scheduler gave the stage.
+    pub fn train_config(&self, dynamic_binarization: bool, threads: usize) -> TrainConfig {
+        TrainConfig {
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            lr: self.lr as f32,
+            betas: (self.adam_betas[0] as f32, self.adam_betas[1] as f32),
+            weight_decay: self.weight_decay as f32,
+            seed: self.seed,
+            device: self.device,
+            dynamic_binarization,
+            threads: Some(threads),
+        }
+    }
+}
+
 /// A run plus how it is named and which sweep values produced it (for tables).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SweepMember {
@@ -138,6 +176,22 @@ pub struct SweepMember {
 }
 
 pub type RunList = Vec<SweepMember>;
+
+/// One row of the comparison: a run's label and its swept values (what plot and report hash).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberRow {
+    pub label: String,
+    pub sweep_values: BTreeMap<String, String>,
+}
+
+impl From<&SweepMember> for MemberRow {
+    fn from(m: &SweepMember) -> Self {
+        MemberRow {
+            label: m.label.clone(),
+            sweep_values: m.sweep_values.clone(),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvaluateSpec {

@@ -7,13 +7,52 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use super::{StageContext, StageRunner};
+use super::preprocess::{TEST_SPLIT, TRAIN_SPLIT};
+use super::train::MODEL_FILE;
+use super::{StageContext, StageImpl};
 use crate::data::{read_prepared, PreparedSplit};
 use crate::metrics;
 use crate::model::{load_checkpoint, TrainedModel};
-use crate::plan::params::EvaluateParams;
+use crate::plan::Input;
+use crate::spec::{EvaluateSpec, RunSpec};
 
-pub struct EvaluateRunner;
+pub struct EvaluateStage;
+
+/// Its outputs: the metrics (read by plot and report), the test codes (row-major n × latent
+/// `f32`) and each test image's anomaly score (−ELBO, JSON), read by plot.
+pub const METRICS_FILE: &str = "metrics.json";
+pub const CODES_FILE: &str = "test_codes.f32";
+pub const SCORES_FILE: &str = "test_scores.json";
+
+/// Evaluation options that apply to this run's variant only (IWAE means nothing for an AE).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvaluateParams {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub iwae_k: Vec<usize>,
+    pub knn_k: usize,
+    pub probe: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anomaly_normal_classes: Option<Vec<u8>>,
+    pub pca: bool,
+    pub mig: bool,
+}
+
+impl EvaluateParams {
+    pub fn for_run(e: &EvaluateSpec, run: &RunSpec) -> Self {
+        EvaluateParams {
+            iwae_k: if run.variant.is_variational() {
+                e.iwae_k.clone()
+            } else {
+                Vec::new()
+            },
+            knn_k: e.knn_k,
+            probe: e.probe,
+            anomaly_normal_classes: e.anomaly_normal_classes.clone(),
+            pca: e.pca && run.variant.is_compared_with_pca(),
+            mig: e.mig,
+        }
+    }
+}
 
 /// Images used for the IWAE bound and for fitting probes/PCA: enough for stable estimates,
 /// few enough that k = 500 stays affordable on a CPU.
@@ -175,24 +214,27 @@ fn evaluate(
     Ok((m, test_codes, neg_elbo))
 }
 
-impl StageRunner for EvaluateRunner {
-    fn run(&self, ctx: &StageContext) -> anyhow::Result<()> {
+impl StageImpl for EvaluateStage {
+    const IMPLEMENTATION_VERSION: u32 = 3;
+    type Params = EvaluateParams;
+    type Context = ();
+
+    fn run(ctx: &StageContext, p: EvaluateParams, (): ()) -> anyhow::Result<()> {
         let started = std::time::Instant::now();
-        let p: EvaluateParams = ctx.params()?;
-        let model = load_checkpoint(&ctx.input("model")?.join("model.safetensors"))?;
-        let data = ctx.input("data")?;
-        let train = read_prepared(&data.join("train.bin"))?;
-        let test = read_prepared(&data.join("test.bin"))?;
+        let model = load_checkpoint(&ctx.input(Input::Model)?.join(MODEL_FILE))?;
+        let data = ctx.input(Input::Data)?;
+        let train = read_prepared(&data.join(TRAIN_SPLIT))?;
+        let test = read_prepared(&data.join(TEST_SPLIT))?;
         let (mut m, codes, scores) =
             evaluate(&p, &model, &train, &test, 0).context("failed to evaluate")?;
         m.seconds = started.elapsed().as_secs_f64();
-        std::fs::write(ctx.out.join("metrics.json"), serde_json::to_vec_pretty(&m)?)?;
+        std::fs::write(ctx.out.join(METRICS_FILE), serde_json::to_vec_pretty(&m)?)?;
         std::fs::write(
-            ctx.out.join("test_codes.f32"),
+            ctx.out.join(CODES_FILE),
             bytemuck::cast_slice::<f32, u8>(&codes),
         )?;
         std::fs::write(
-            ctx.out.join("test_scores.json"),
+            ctx.out.join(SCORES_FILE),
             serde_json::to_vec(&scores)?,
         )?;
         ctx.log.line(serde_json::to_string(&m)?);

@@ -4,14 +4,14 @@ pub mod command;
 pub mod context;
 pub mod download;
 pub mod evaluate;
+pub mod kind;
 pub mod plot;
 pub mod preprocess;
 pub mod report;
 pub mod train;
 
-use crate::plan::StageKind;
-
 pub use context::{RunEnv, StageContext, StageLog};
+pub use kind::{KindOf, StageImpl, StageKind};
 
 /// Computes one stage's outputs into `ctx.out`. Returning `Ok` commits them to the cache.
 pub trait StageRunner: Sync {
@@ -27,13 +27,5 @@ pub fn cannot_run(def: &crate::plan::StageDef) -> Option<String> {
 }
 
 pub fn runner_for(kind: StageKind) -> &'static dyn StageRunner {
-    match kind {
-        StageKind::Command => &command::CommandRunner,
-        StageKind::Download => &download::DownloadRunner,
-        StageKind::Preprocess => &preprocess::PreprocessRunner,
-        StageKind::Train => &train::TrainRunner,
-        StageKind::Evaluate => &evaluate::EvaluateRunner,
-        StageKind::Plot => &plot::PlotRunner,
-        StageKind::Report => &report::ReportRunner,
-    }
+    kind.runner()
 }

@@ -6,13 +6,23 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use super::evaluate::EvalMetrics;
-use super::{StageContext, StageRunner};
-use crate::plan::params::ReportParams;
+use serde::{Deserialize, Serialize};
+
+use super::evaluate::{EvalMetrics, METRICS_FILE};
+use super::{StageContext, StageImpl};
+use crate::plan::Input;
+use crate::spec::MemberRow;
 use crate::report::{ReportFigure, ReportInput, ReportSection, ReportTable, StageTiming};
 use crate::tables::{self, Row, Value};
 
-pub struct ReportRunner;
+pub struct ReportStage;
+
+/// The cached part of the report (tables, embedded figures). The spec text, run timings and
+/// cache hits differ per run, so they are added when the run's results are published.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportParams {
+    pub members: Vec<MemberRow>,
+}
 
 /// Metric columns, in table order.
 const METRICS: &[&str] = &[
@@ -70,14 +80,17 @@ fn write_all(df: &polars::prelude::DataFrame, out: &Path, name: &str) -> anyhow:
     Ok(())
 }
 
-impl StageRunner for ReportRunner {
-    fn run(&self, ctx: &StageContext) -> anyhow::Result<()> {
-        let p: ReportParams = ctx.params()?;
+impl StageImpl for ReportStage {
+    const IMPLEMENTATION_VERSION: u32 = 1;
+    type Params = ReportParams;
+    type Context = ();
+
+    fn run(ctx: &StageContext, p: ReportParams, (): ()) -> anyhow::Result<()> {
         let mut rows = Vec::new();
         for m in &p.members {
-            let dir = ctx.input(&format!("evaluate:{}", m.label))?;
+            let dir = ctx.input(Input::Evaluate(&m.label))?;
             let metrics: EvalMetrics =
-                serde_json::from_slice(&std::fs::read(dir.join("metrics.json"))?)
+                serde_json::from_slice(&std::fs::read(dir.join(METRICS_FILE))?)
                     .with_context(|| format!("failed to read the evaluation of {}", m.label))?;
             rows.push(row(&m.label, &m.sweep_values, &metrics));
         }
