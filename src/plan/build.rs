@@ -5,7 +5,7 @@ use crate::spec::variant::Device;
 use crate::spec::{DataFileSpec, Location, MemberRow, Spec, SpecError, SpecErrors};
 use crate::stages::command::{CommandContext, CommandParams, CommandStage};
 use crate::stages::download::{DatasetFilesContext, DownloadParams, DownloadStage};
-use crate::stages::evaluate::{EvaluateParams, EvaluateStage};
+use crate::stages::evaluate::{self, EvaluateStage};
 use crate::stages::plot::{PlotContext, PlotParams, PlotStage};
 use crate::stages::preprocess::{PreprocessParams, PreprocessStage};
 use crate::stages::report::{ReportParams, ReportStage};
@@ -52,7 +52,7 @@ pub fn build_graph(spec: &Spec) -> Result<StageGraph, SpecErrors> {
                 gpus: usize::from(m.run.device == Device::Cuda),
             };
             g.add(t);
-            let params = EvaluateParams::for_run(&spec.evaluate, &m.run);
+            let params = evaluate::params_for(&spec.evaluate, &m.run);
             let eval = StageDef::new::<EvaluateStage>(format!("evaluate/{}", m.label), &params, &())
                 .reads(Input::Model, &train)
                 .reads(Input::Data, &pre_name);

@@ -193,11 +193,15 @@ impl From<&SweepMember> for MemberRow {
     }
 }
 
+/// `[evaluate]`, and, projected onto what a run's variant reads (`stages::evaluate::params_for`),
+/// the evaluate stage's hashed parameters: a new key here is a new parameter there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvaluateSpec {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub iwae_k: Vec<usize>,
     pub knn_k: usize,
     pub probe: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anomaly_normal_classes: Option<Vec<u8>>,
     pub pca: bool,
     pub mig: bool,

@@ -24,33 +24,17 @@ pub const METRICS_FILE: &str = "metrics.json";
 pub const CODES_FILE: &str = "test_codes.f32";
 pub const SCORES_FILE: &str = "test_scores.json";
 
-/// Evaluation options that apply to this run's variant only (IWAE means nothing for an AE).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EvaluateParams {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub iwae_k: Vec<usize>,
-    pub knn_k: usize,
-    pub probe: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub anomaly_normal_classes: Option<Vec<u8>>,
-    pub pca: bool,
-    pub mig: bool,
-}
-
-impl EvaluateParams {
-    pub fn for_run(e: &EvaluateSpec, run: &RunSpec) -> Self {
-        EvaluateParams {
-            iwae_k: if run.variant.is_variational() {
-                e.iwae_k.clone()
-            } else {
-                Vec::new()
-            },
-            knn_k: e.knn_k,
-            probe: e.probe,
-            anomaly_normal_classes: e.anomaly_normal_classes.clone(),
-            pca: e.pca && run.variant.is_compared_with_pca(),
-            mig: e.mig,
-        }
+/// The evaluate stage's parameters: `[evaluate]` as it applies to this run's variant (IWAE
+/// means nothing for an AE, PCA is compared with the linear AE only).
+pub fn params_for(e: &EvaluateSpec, run: &RunSpec) -> EvaluateSpec {
+    EvaluateSpec {
+        iwae_k: if run.variant.is_variational() {
+            e.iwae_k.clone()
+        } else {
+            Vec::new()
+        },
+        pca: e.pca && run.variant.is_compared_with_pca(),
+        ..e.clone()
     }
 }
 
@@ -111,7 +95,7 @@ fn mean(v: &[f64]) -> f64 {
 }
 
 fn evaluate(
-    p: &EvaluateParams,
+    p: &EvaluateSpec,
     model: &TrainedModel,
     train: &PreparedSplit,
     test: &PreparedSplit,
@@ -216,10 +200,10 @@ fn evaluate(
 
 impl StageImpl for EvaluateStage {
     const IMPLEMENTATION_VERSION: u32 = 3;
-    type Params = EvaluateParams;
+    type Params = EvaluateSpec;
     type Context = ();
 
-    fn run(ctx: &StageContext, p: EvaluateParams, (): ()) -> anyhow::Result<()> {
+    fn run(ctx: &StageContext, p: EvaluateSpec, (): ()) -> anyhow::Result<()> {
         let started = std::time::Instant::now();
         let model = load_checkpoint(&ctx.input(Input::Model)?.join(MODEL_FILE))?;
         let data = ctx.input(Input::Data)?;
