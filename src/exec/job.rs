@@ -66,7 +66,10 @@ impl StageJob {
             .map_err(|(p, e)| format!("dependency file {} cannot be read ({e})", p.display()))?;
         let recomputed = now.key();
         if recomputed != *key || self.key != *key {
-            return Err(format!("its stage definition hashes to {}", recomputed.short()));
+            return Err(format!(
+                "its stage definition hashes to {}",
+                recomputed.short()
+            ));
         }
         Ok(())
     }

@@ -53,9 +53,10 @@ pub fn build_graph(spec: &Spec) -> Result<StageGraph, SpecErrors> {
             };
             g.add(t);
             let params = evaluate::params_for(&spec.evaluate, &m.run);
-            let eval = StageDef::new::<EvaluateStage>(format!("evaluate/{}", m.label), &params, &())
-                .reads(Input::Model, &train)
-                .reads(Input::Data, &pre_name);
+            let eval =
+                StageDef::new::<EvaluateStage>(format!("evaluate/{}", m.label), &params, &())
+                    .reads(Input::Model, &train)
+                    .reads(Input::Data, &pre_name);
             g.add(eval);
         }
         if !spec.runs.is_empty() {
@@ -77,7 +78,11 @@ pub fn build_graph(spec: &Spec) -> Result<StageGraph, SpecErrors> {
             let plot_context = PlotContext {
                 anomaly_normal_classes: spec.evaluate.anomaly_normal_classes.clone(),
             };
-            let mut p = read_members(StageDef::new::<PlotStage>("plot", &plot_params, &plot_context));
+            let mut p = read_members(StageDef::new::<PlotStage>(
+                "plot",
+                &plot_params,
+                &plot_context,
+            ));
             p.publish = true;
             let plot_name = p.name.clone();
             g.add(p);

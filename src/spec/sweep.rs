@@ -263,15 +263,30 @@ fn run_spec(
         Variant::parse,
     )?;
     let reads = |f: &str| variant.reads(f);
-    let epochs = c.usize(&at("epochs"), p.epochs, defaults::EPOCHS as i64, 1, 1_000_000);
-    let batch_size = c.usize(&at("batch_size"), p.batch_size, defaults::BATCH_SIZE as i64, 1, i64::MAX);
+    let epochs = c.usize(
+        &at("epochs"),
+        p.epochs,
+        defaults::EPOCHS as i64,
+        1,
+        1_000_000,
+    );
+    let batch_size = c.usize(
+        &at("batch_size"),
+        p.batch_size,
+        defaults::BATCH_SIZE as i64,
+        1,
+        i64::MAX,
+    );
     if let Some(n) = n_train {
         if batch_size > n {
             c.fail(&at("batch_size"), format!("batch size {batch_size} is larger than the training set ({n} images after split/subset)"));
         }
     }
     let hidden = reads("hidden").then(|| {
-        let h = p.hidden.clone().unwrap_or_else(|| defaults::HIDDEN.iter().map(|&w| w as i64).collect());
+        let h = p
+            .hidden
+            .clone()
+            .unwrap_or_else(|| defaults::HIDDEN.iter().map(|&w| w as i64).collect());
         h.iter()
             .enumerate()
             .map(|(i, &w)| c.usize(&format!("{}[{i}]", at("hidden")), Some(w), 1, 1, 1 << 20))
@@ -314,7 +329,10 @@ fn run_spec(
     } else {
         None
     };
-    let betas = p.adam_betas.clone().unwrap_or_else(|| defaults::ADAM_BETAS.to_vec());
+    let betas = p
+        .adam_betas
+        .clone()
+        .unwrap_or_else(|| defaults::ADAM_BETAS.to_vec());
     if betas.len() != 2 || betas.iter().any(|b| !(0.0..1.0).contains(b)) {
         c.fail(
             &at("adam_betas"),
@@ -323,7 +341,13 @@ fn run_spec(
     }
     Some(RunSpec {
         variant,
-        latent_dim: c.usize(&at("latent_dim"), p.latent_dim, defaults::LATENT_DIM as i64, 1, 1 << 16),
+        latent_dim: c.usize(
+            &at("latent_dim"),
+            p.latent_dim,
+            defaults::LATENT_DIM as i64,
+            1,
+            1 << 16,
+        ),
         hidden,
         activation,
         likelihood: c.name(
@@ -333,15 +357,49 @@ fn run_spec(
             LIKELIHOOD_NAMES,
             parse_name,
         )?,
-        beta: reads("beta")
-            .then(|| c.float(&at("beta"), p.beta, defaults::BETA, 0.0, false, f64::INFINITY, false)),
-        kl_warmup_epochs: reads("kl_warmup_epochs")
-            .then(|| c.usize(&at("kl_warmup_epochs"), p.kl_warmup_epochs, defaults::KL_WARMUP_EPOCHS as i64, 0, 1_000_000)),
+        beta: reads("beta").then(|| {
+            c.float(
+                &at("beta"),
+                p.beta,
+                defaults::BETA,
+                0.0,
+                false,
+                f64::INFINITY,
+                false,
+            )
+        }),
+        kl_warmup_epochs: reads("kl_warmup_epochs").then(|| {
+            c.usize(
+                &at("kl_warmup_epochs"),
+                p.kl_warmup_epochs,
+                defaults::KL_WARMUP_EPOCHS as i64,
+                0,
+                1_000_000,
+            )
+        }),
         noise,
-        l1: reads("l1").then(|| c.float(&at("l1"), p.l1, defaults::L1, 0.0, false, f64::INFINITY, false)),
+        l1: reads("l1").then(|| {
+            c.float(
+                &at("l1"),
+                p.l1,
+                defaults::L1,
+                0.0,
+                false,
+                f64::INFINITY,
+                false,
+            )
+        }),
         epochs,
         batch_size,
-        lr: c.float(&at("lr"), p.lr, defaults::LR, 0.0, true, f64::INFINITY, false),
+        lr: c.float(
+            &at("lr"),
+            p.lr,
+            defaults::LR,
+            0.0,
+            true,
+            f64::INFINITY,
+            false,
+        ),
         adam_betas: [
             betas.first().copied().unwrap_or(defaults::ADAM_BETAS[0]),
             betas.get(1).copied().unwrap_or(defaults::ADAM_BETAS[1]),

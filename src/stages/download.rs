@@ -68,7 +68,11 @@ impl StageImpl for DownloadStage {
     type Params = DownloadParams;
     type Context = DatasetFilesContext;
 
-    fn run(ctx: &StageContext, p: DownloadParams, files: DatasetFilesContext) -> anyhow::Result<()> {
+    fn run(
+        ctx: &StageContext,
+        p: DownloadParams,
+        files: DatasetFilesContext,
+    ) -> anyhow::Result<()> {
         let specs = file_specs(&p.dataset, &files, p.train_only)?;
         let opts = FetchOptions {
             data_dir: ctx.env.project.join("data"),

@@ -217,10 +217,7 @@ impl StageImpl for EvaluateStage {
             ctx.out.join(CODES_FILE),
             bytemuck::cast_slice::<f32, u8>(&codes),
         )?;
-        std::fs::write(
-            ctx.out.join(SCORES_FILE),
-            serde_json::to_vec(&scores)?,
-        )?;
+        std::fs::write(ctx.out.join(SCORES_FILE), serde_json::to_vec(&scores)?)?;
         ctx.log.line(serde_json::to_string(&m)?);
         Ok(())
     }

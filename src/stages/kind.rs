@@ -1,17 +1,16 @@
-//! The built-in stage kinds, listed once: names, parsing, implementation versions and runner
-//! dispatch all come from the one `stage_kinds!` table below.
+//! What a stage kind is: [`StageImpl`], and the `stage_kinds!` macro that turns the one list of
+//! kinds (in `stages/mod.rs`) into `StageKind`, its names, parsing and runner dispatch.
 //!
 //! Each kind's module owns what it is: its hashed parameters, its unhashed context, its version
-//! and its output file names (see [`StageImpl`]). Adding a kind is one row here plus its module.
+//! and its output file names. Adding a kind is its module plus one row in that list.
 
 use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::{command, download, evaluate, plot, preprocess, report, train};
-use super::{StageContext, StageRunner};
+use super::{StageContext, StageKind, StageRunner};
 
 /// What one stage kind declares about itself (turborepo's `TaskHashable`, split in two).
 pub trait StageImpl: 'static {
@@ -22,12 +21,11 @@ pub trait StageImpl: 'static {
     /// Run-time settings that must not change the output (where to read, a working folder);
     /// not hashed.
     type Context: Serialize + DeserializeOwned;
-    fn run(ctx: &StageContext, params: Self::Params, context: Self::Context)
-        -> anyhow::Result<()>;
+    fn run(ctx: &StageContext, params: Self::Params, context: Self::Context) -> anyhow::Result<()>;
 }
 
 /// Runs an implementation from its job: parameters and context decoded as its own types.
-struct Typed<S>(PhantomData<fn() -> S>);
+pub struct Typed<S>(pub PhantomData<fn() -> S>);
 
 impl<S: StageImpl> StageRunner for Typed<S> {
     fn run(&self, ctx: &StageContext) -> anyhow::Result<()> {
@@ -37,14 +35,18 @@ impl<S: StageImpl> StageRunner for Typed<S> {
     }
 }
 
-/// The kind each implementation is (generated, so the table is the only place it is said).
+/// The kind each implementation is (generated, so the list is the only place it is said).
 pub trait KindOf {
     const KIND: StageKind;
 }
 
+/// Declares the stage kinds (invoked once, in `stages/mod.rs`, next to the kinds' modules).
 macro_rules! stage_kinds {
     ($($(#[$doc:meta])* $kind:ident = $name:literal => $imp:ty,)*) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash,
+            serde::Serialize, serde::Deserialize,
+        )]
         pub enum StageKind {
             $($(#[$doc])* #[serde(rename = $name)] $kind,)*
         }
@@ -56,35 +58,20 @@ macro_rules! stage_kinds {
                 match self { $(StageKind::$kind => $name,)* }
             }
 
-            pub fn implementation_version(self) -> u32 {
-                match self { $(StageKind::$kind => <$imp as StageImpl>::IMPLEMENTATION_VERSION,)* }
-            }
-
-            pub fn runner(self) -> &'static dyn StageRunner {
-                match self { $(StageKind::$kind => &Typed::<$imp>(PhantomData),)* }
+            pub fn runner(self) -> &'static dyn $crate::stages::StageRunner {
+                use $crate::stages::kind::Typed;
+                match self {
+                    $(StageKind::$kind => &Typed::<$imp>(std::marker::PhantomData),)*
+                }
             }
         }
 
-        $(impl KindOf for $imp { const KIND: StageKind = StageKind::$kind; })*
+        $(impl $crate::stages::KindOf for $imp {
+            const KIND: StageKind = StageKind::$kind;
+        })*
     };
 }
-
-stage_kinds! {
-    /// Fetches and verifies a dataset's files.
-    Download = "download" => download::DownloadStage,
-    /// Decodes (or generates) a dataset into prepared splits.
-    Preprocess = "preprocess" => preprocess::PreprocessStage,
-    /// Trains one sweep member.
-    Train = "train" => train::TrainStage,
-    /// Evaluates one trained model on the test split.
-    Evaluate = "evaluate" => evaluate::EvaluateStage,
-    /// Draws the figures of the whole sweep.
-    Plot = "plot" => plot::PlotStage,
-    /// Writes the comparison tables of the whole sweep.
-    Report = "report" => report::ReportStage,
-    /// Runs a `[[command]]` of the spec.
-    Command = "command" => command::CommandStage,
-}
+pub(crate) use stage_kinds;
 
 impl StageKind {
     pub fn parse(s: &str) -> Option<StageKind> {

@@ -1,4 +1,5 @@
 //! Stage implementations behind one small interface; the executor knows nothing of their kinds.
+//! The list below is the only place a stage kind is registered.
 
 pub mod command;
 pub mod context;
@@ -11,7 +12,24 @@ pub mod report;
 pub mod train;
 
 pub use context::{RunEnv, StageContext, StageLog};
-pub use kind::{KindOf, StageImpl, StageKind};
+pub use kind::{KindOf, StageImpl};
+
+kind::stage_kinds! {
+    /// Fetches and verifies a dataset's files.
+    Download = "download" => download::DownloadStage,
+    /// Decodes (or generates) a dataset into prepared splits.
+    Preprocess = "preprocess" => preprocess::PreprocessStage,
+    /// Trains one sweep member.
+    Train = "train" => train::TrainStage,
+    /// Evaluates one trained model on the test split.
+    Evaluate = "evaluate" => evaluate::EvaluateStage,
+    /// Draws the figures of the whole sweep.
+    Plot = "plot" => plot::PlotStage,
+    /// Writes the comparison tables of the whole sweep.
+    Report = "report" => report::ReportStage,
+    /// Runs a `[[command]]` of the spec.
+    Command = "command" => command::CommandStage,
+}
 
 /// Computes one stage's outputs into `ctx.out`. Returning `Ok` commits them to the cache.
 pub trait StageRunner: Sync {

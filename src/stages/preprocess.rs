@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::download::DatasetFilesContext;
-use crate::plan::Input;
 use super::{StageContext, StageImpl};
 use crate::data::{self, raw::RawSource, ShapesOptions};
+use crate::plan::Input;
 use crate::spec::{Binarize, PreprocessSpec, ShapesSpec};
 
 pub struct PreprocessStage;
@@ -50,7 +50,11 @@ impl StageImpl for PreprocessStage {
     /// The spec's own files, when the dataset is not a catalog one.
     type Context = DatasetFilesContext;
 
-    fn run(ctx: &StageContext, p: PreprocessParams, files: DatasetFilesContext) -> anyhow::Result<()> {
+    fn run(
+        ctx: &StageContext,
+        p: PreprocessParams,
+        files: DatasetFilesContext,
+    ) -> anyhow::Result<()> {
         let raw = if let Some(s) = &p.shapes {
             let opts = ShapesOptions {
                 n_train: s.n_train,

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::evaluate::{EvalMetrics, METRICS_FILE};
 use super::{StageContext, StageImpl};
 use crate::plan::Input;
-use crate::spec::MemberRow;
 use crate::report::{ReportFigure, ReportInput, ReportSection, ReportTable, StageTiming};
+use crate::spec::MemberRow;
 use crate::tables::{self, Row, Value};
 
 pub struct ReportStage;

@@ -19,21 +19,64 @@ const CASES: &[(&str, &[&str])] = &[
     ("lecture_figures", &[]),
     ("quickstart", &[]),
     ("shapes_beta", &[]),
-    ("quickstart", &["model.variant=\"denoising-ae\"", "sweep.variant=[\"denoising-ae\"]"]),
     (
         "quickstart",
-        &["sweep.variant=[\"denoising-ae\"]", "model.noise=\"gaussian\"", "model.noise_level=0.5"],
+        &[
+            "model.variant=\"denoising-ae\"",
+            "sweep.variant=[\"denoising-ae\"]",
+        ],
     ),
-    ("quickstart", &["sweep.variant=[\"sparse-ae\", \"linear-ae\"]", "model.l1=0.01"]),
-    ("quickstart", &["sweep.seed=[1, 2, 3]", "model.kl_warmup_epochs=2"]),
+    (
+        "quickstart",
+        &[
+            "sweep.variant=[\"denoising-ae\"]",
+            "model.noise=\"gaussian\"",
+            "model.noise_level=0.5",
+        ],
+    ),
+    (
+        "quickstart",
+        &[
+            "sweep.variant=[\"sparse-ae\", \"linear-ae\"]",
+            "model.l1=0.01",
+        ],
+    ),
+    (
+        "quickstart",
+        &["sweep.seed=[1, 2, 3]", "model.kl_warmup_epochs=2"],
+    ),
     ("beta_sweep", &["dataset.name=\"fashion-mnist\""]),
-    ("beta_sweep", &["preprocess.test_fraction=0.2", "preprocess.binarize=\"static\""]),
-    ("anomaly", &["preprocess.subset=500", "evaluate.probe=false", "evaluate.pca=true"]),
+    (
+        "beta_sweep",
+        &[
+            "preprocess.test_fraction=0.2",
+            "preprocess.binarize=\"static\"",
+        ],
+    ),
+    (
+        "anomaly",
+        &[
+            "preprocess.subset=500",
+            "evaluate.probe=false",
+            "evaluate.pca=true",
+        ],
+    ),
     (
         "lecture_figures",
-        &["train.device=\"auto\"", "train.adam_betas=[0.5, 0.9]", "train.weight_decay=0.0001"],
+        &[
+            "train.device=\"auto\"",
+            "train.adam_betas=[0.5, 0.9]",
+            "train.weight_decay=0.0001",
+        ],
     ),
-    ("lecture_figures", &["plots.formats=[\"svg\"]", "evaluate.iwae_k=[5]", "evaluate.knn_k=3"]),
+    (
+        "lecture_figures",
+        &[
+            "plots.formats=[\"svg\"]",
+            "evaluate.iwae_k=[5]",
+            "evaluate.knn_k=3",
+        ],
+    ),
 ];
 
 /// One line per stage: case, stage name, key.

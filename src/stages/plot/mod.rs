@@ -189,9 +189,8 @@ impl Figures<'_> {
             .into_iter()
             .filter_map(|v| representative(self.members, v, 2))
             .map(|m| -> anyhow::Result<figures::ScatterPanel> {
-                let codes: Vec<f32> = bytemuck::pod_collect_to_vec(&std::fs::read(
-                    m.eval_dir.join(CODES_FILE),
-                )?);
+                let codes: Vec<f32> =
+                    bytemuck::pod_collect_to_vec(&std::fs::read(m.eval_dir.join(CODES_FILE))?);
                 Ok(figures::ScatterPanel {
                     title: format!("{} ({})", variant_name(m.variant()), m.label),
                     points: codes.chunks(2).take(n).map(|c| [c[0], c[1]]).collect(),
@@ -387,8 +386,8 @@ impl Figures<'_> {
             .members
             .iter()
             .map(|m| {
-                let text =
-                    std::fs::read_to_string(m.train_dir.join(TRAIN_METRICS_FILE)).unwrap_or_default();
+                let text = std::fs::read_to_string(m.train_dir.join(TRAIN_METRICS_FILE))
+                    .unwrap_or_default();
                 let (train_loss, val_loss) = read_curves(&text);
                 figures::TrainingRun {
                     name: m.label.clone(),
