@@ -8,7 +8,7 @@ use anyhow::Context;
 use crate::error::{at_path, UserError};
 use crate::exec::{self, Event, Limits, LocalExecutor, StageJob, StageOutcome, StageState};
 use crate::plan::status::{assess, Assessment};
-use crate::plan::{self, StageGraph};
+use crate::plan::{self, StageGraph, StageKind};
 use crate::project::Project;
 use crate::registry::{runs, RunRecord, StageRecord};
 use crate::spec::{self, Spec};
@@ -232,12 +232,12 @@ impl ReportParts {
         store: &crate::cache::CacheStore,
     ) -> Option<Self> {
         let i = graph
-            .index_of("report")
+            .index_of_kind(StageKind::Report)
             .filter(|&i| matches!(record.stages[i].state.as_str(), "cached" | "ran"))?;
         Some(ReportParts {
             report: store.out_dir(&graph.stages[i].key),
             plot: graph
-                .index_of("plot")
+                .index_of_kind(StageKind::Plot)
                 .map(|p| store.out_dir(&graph.stages[p].key)),
         })
     }

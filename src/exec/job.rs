@@ -6,6 +6,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::CacheStore;
+use crate::error::UserError;
 use crate::plan::{KeyInputs, PlannedStage, StageDef, StageKey};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,6 +39,9 @@ impl StageJob {
         Ok(path)
     }
 
+    /// The job saved for `key`, refused unless what it would run hashes to `key`: the key is
+    /// recomputed from the stage definition itself (dependency files read afresh), so an
+    /// edited job file cannot commit its output under the original key.
     pub fn load(store: &CacheStore, key: &StageKey) -> anyhow::Result<Self> {
         let path = Self::path(store, key);
         let text = std::fs::read(&path).with_context(|| {
@@ -46,13 +50,28 @@ impl StageJob {
                 path.display()
             )
         })?;
-        let job: StageJob = serde_json::from_slice(&text)?;
-        anyhow::ensure!(
-            job.key_inputs.key() == job.key,
-            "job file {} does not match its key",
-            path.display()
-        );
+        let job: StageJob = serde_json::from_slice(&text)
+            .map_err(|e| mismatch(&path, key, format!("it is not a valid job ({e})")))?;
+        job.verify(key).map_err(|why| mismatch(&path, key, why))?;
         Ok(job)
+    }
+
+    /// Why this job does not compute `key`, if it does not.
+    fn verify(&self, key: &StageKey) -> Result<(), String> {
+        let roles = self.def.inputs.keys().ne(self.key_inputs.inputs.keys());
+        if roles {
+            return Err("its inputs differ from the ones hashed".into());
+        }
+        let now = KeyInputs::of(&self.def, self.key_inputs.inputs.clone())
+            .map_err(|(p, e)| format!("dependency file {} cannot be read ({e})", p.display()))?;
+        let recomputed = now.key();
+        if recomputed != *key || self.key != *key {
+            return Err(format!(
+                "its stage definition hashes to {}",
+                recomputed.short()
+            ));
+        }
+        Ok(())
     }
 
     pub fn log_path(&self, project_state: &Path) -> PathBuf {
@@ -66,4 +85,15 @@ impl StageJob {
             .join("logs")
             .join(format!("{safe}.{}.log", self.key.short()))
     }
+}
+
+/// A job file that does not compute the key it is saved under: a usage error (exit 2).
+fn mismatch(path: &Path, key: &StageKey, why: String) -> anyhow::Error {
+    UserError::usage(format!(
+        "job file {} does not match its key {}: {why}; it was edited or is stale, so nothing \
+         ran (run `pipeline plan` on the spec to write it again)",
+        path.display(),
+        key.short()
+    ))
+    .into()
 }

@@ -9,6 +9,16 @@ use serde::{Deserialize, Serialize};
 /// for a stable estimate, few enough that k = 500 stays affordable on a CPU.
 pub const DEFAULT_IWAE_IMAGES: usize = 1000;
 
+/// Serde helpers: stage parameters leave `iwae_images` out at its default, so keys from before
+/// the setting existed stay valid.
+pub fn default_iwae_images() -> usize {
+    DEFAULT_IWAE_IMAGES
+}
+
+pub fn is_default_iwae_images(n: &usize) -> bool {
+    *n == DEFAULT_IWAE_IMAGES
+}
+
 /// The number of test images the IWAE bound actually uses: the first `setting`, or all of a
 /// smaller test split. Evaluate computes the bound on these and the report says how many.
 pub fn iwae_image_count(n_test: usize, setting: usize) -> usize {

@@ -19,7 +19,9 @@ pub mod subspace;
 
 pub use auroc::{auroc, roc_curve, RocCurve};
 pub use classify::{knn_accuracy, knn_predict, linear_probe_accuracy, LinearProbe, ProbeConfig};
-pub use evaluation::{iwae_image_count, EvalMetrics, DEFAULT_IWAE_IMAGES};
+pub use evaluation::{
+    default_iwae_images, is_default_iwae_images, iwae_image_count, EvalMetrics, DEFAULT_IWAE_IMAGES,
+};
 pub use latent::{
     active_units, mutual_information_gap, ActiveUnits, Mig, ACTIVE_UNIT_THRESHOLD, MIG_BINS,
 };

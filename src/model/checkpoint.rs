@@ -8,8 +8,8 @@ use safetensors::SafeTensors;
 use serde::{Deserialize, Serialize};
 
 use super::config::{ModelConfig, TrainConfig};
+use super::metrics_csv::EpochMetrics;
 use super::network::Architecture;
-use super::train::EpochMetrics;
 use super::ModelError;
 
 pub const MODEL_FILE: &str = "model.safetensors";

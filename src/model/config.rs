@@ -3,45 +3,88 @@ use serde::{Deserialize, Serialize};
 
 use super::ModelError;
 
-/// Which member of the autoencoder family to train.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Variant {
-    /// Deterministic autoencoder.
-    Ae,
-    /// Gaussian-encoder VAE; `beta` weights the KL (β = 1 is the plain VAE, otherwise β-VAE).
-    Vae,
-    /// Autoencoder fed a corrupted input and asked for the clean one (`noise` required).
-    DenoisingAe,
-    /// Autoencoder with an L1 penalty `l1` on the code.
-    SparseAe,
-    /// x → z → x with no hidden layers and no nonlinearity (the PCA comparison).
-    LinearAe,
+/// An enum whose serde names are given once, with every value (`ALL`) and its name (`name`)
+/// derived from that list.
+macro_rules! named_enum {
+    ($(#[$meta:meta])* pub enum $ty:ident {
+        $($(#[$vmeta:meta])* $v:ident = $name:literal,)*
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum $ty {
+            $($(#[$vmeta])* #[serde(rename = $name)] $v,)*
+        }
+
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$v),*];
+            pub const NAMES: &'static [&'static str] = &[$($name),*];
+
+            /// The name specs and checkpoints use.
+            pub fn name(self) -> &'static str {
+                match self { $($ty::$v => $name,)* }
+            }
+        }
+    };
 }
 
-/// Hidden-layer nonlinearity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Activation {
-    Relu,
-    Tanh,
-    Selu,
-    Sigmoid,
-    LeakyRelu,
-    Elu,
-    /// No nonlinearity; used by `linear-ae` and for output layers.
-    Identity,
+named_enum! {
+    /// Which member of the autoencoder family to train.
+    pub enum Variant {
+        /// Deterministic autoencoder.
+        Ae = "ae",
+        /// Gaussian-encoder VAE; `beta` weights the KL (β = 1 is the plain VAE, otherwise β-VAE).
+        #[serde(alias = "beta-vae")]
+        Vae = "vae",
+        /// Autoencoder fed a corrupted input and asked for the clean one (`noise` required).
+        DenoisingAe = "denoising-ae",
+        /// Autoencoder with an L1 penalty `l1` on the code.
+        SparseAe = "sparse-ae",
+        /// x → z → x with no hidden layers and no nonlinearity (the PCA comparison).
+        LinearAe = "linear-ae",
+    }
 }
 
-/// Decoder likelihood, which fixes the reconstruction loss.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Likelihood {
-    /// Decoder emits logits; recon = BCE-with-logits summed over pixels.
-    Bernoulli,
-    /// Decoder emits means; recon = squared error summed over pixels
-    /// (the negative log-density of N(mean, 1/2) up to a constant).
-    Gaussian,
+named_enum! {
+    /// Hidden-layer nonlinearity.
+    pub enum Activation {
+        Relu = "relu",
+        Tanh = "tanh",
+        Selu = "selu",
+        Sigmoid = "sigmoid",
+        LeakyRelu = "leaky-relu",
+        Elu = "elu",
+        /// No nonlinearity; used by `linear-ae` and for output layers.
+        Identity = "identity",
+    }
+}
+
+named_enum! {
+    /// Decoder likelihood, which fixes the reconstruction loss.
+    pub enum Likelihood {
+        /// Decoder emits logits; recon = BCE-with-logits summed over pixels.
+        Bernoulli = "bernoulli",
+        /// Decoder emits means; recon = squared error summed over pixels
+        /// (the negative log-density of N(mean, 1/2) up to a constant).
+        Gaussian = "gaussian",
+    }
+}
+
+named_enum! {
+    /// Which corruption a denoising autoencoder sees (its [`Noise`] without the level).
+    pub enum NoiseKind {
+        Gaussian = "gaussian",
+        Masking = "masking",
+    }
+}
+
+impl NoiseKind {
+    /// The corruption at `level`: the standard deviation, or the share of pixels zeroed.
+    pub fn at_level(self, level: f32) -> Noise {
+        match self {
+            NoiseKind::Gaussian => Noise::Gaussian { std: level },
+            NoiseKind::Masking => Noise::Masking { p: level },
+        }
+    }
 }
 
 /// Input corruption for the denoising autoencoder.
@@ -64,7 +107,7 @@ pub struct ModelConfig {
     pub hidden: Vec<usize>,
     pub activation: Activation,
     pub likelihood: Likelihood,
-    #[serde(default = "one")]
+    #[serde(default = "default_beta")]
     pub beta: f32,
     #[serde(default)]
     pub kl_warmup_epochs: usize,
@@ -74,21 +117,46 @@ pub struct ModelConfig {
     pub l1: f32,
 }
 
-fn one() -> f32 {
-    1.0
+fn default_beta() -> f32 {
+    defaults::BETA as f32
 }
 
-/// Where the training runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DeviceChoice {
-    /// The hand-written fast path.
-    Cpu,
-    /// dfdx autodiff on the CPU: slow, but the same code as `Cuda`, to check it without a GPU.
-    CpuAutodiff,
-    Cuda,
-    /// CUDA when compiled with the `cuda` feature and a device opens, else CPU.
-    Auto,
+named_enum! {
+    /// Where the training runs.
+    pub enum DeviceChoice {
+        /// The hand-written fast path.
+        Cpu = "cpu",
+        Cuda = "cuda",
+        /// CUDA when compiled with the `cuda` feature and a device opens, else CPU.
+        Auto = "auto",
+        /// dfdx autodiff on the CPU: slow, but the same code as `Cuda`, to check it without a GPU.
+        CpuAutodiff = "cpu-autodiff",
+    }
+}
+
+/// Every default of the model's and the trainer's settings, written once: a spec that leaves
+/// a setting out gets it, and so do [`TrainConfig::default`] and configs read without the field.
+/// Numbers are `f64` because spec values are (and are hashed into stage keys as such).
+pub mod defaults {
+    use super::{Activation, DeviceChoice, Likelihood, NoiseKind, Variant};
+
+    pub const VARIANT: Variant = Variant::Vae;
+    pub const LATENT_DIM: usize = 2;
+    pub const HIDDEN: &[usize] = &[400];
+    pub const ACTIVATION: Activation = Activation::Relu;
+    pub const LIKELIHOOD: Likelihood = Likelihood::Bernoulli;
+    pub const BETA: f64 = 1.0;
+    pub const KL_WARMUP_EPOCHS: usize = 0;
+    pub const NOISE: NoiseKind = NoiseKind::Gaussian;
+    pub const NOISE_LEVEL: f64 = 0.3;
+    /// The L1 weight of a sparse AE; other variants have no penalty (0).
+    pub const L1: f64 = 1e-3;
+    pub const EPOCHS: usize = 10;
+    pub const BATCH_SIZE: usize = 128;
+    pub const LR: f64 = 1e-3;
+    pub const ADAM_BETAS: [f64; 2] = [0.9, 0.999];
+    pub const WEIGHT_DECAY: f64 = 0.0;
+    pub const DEVICE: DeviceChoice = DeviceChoice::Cpu;
 }
 
 /// Optimizer and loop settings.
@@ -109,14 +177,15 @@ pub struct TrainConfig {
 
 impl Default for TrainConfig {
     fn default() -> Self {
+        let [b1, b2] = defaults::ADAM_BETAS;
         Self {
-            epochs: 10,
-            batch_size: 128,
-            lr: 1e-3,
-            betas: (0.9, 0.999),
-            weight_decay: 0.0,
+            epochs: defaults::EPOCHS,
+            batch_size: defaults::BATCH_SIZE,
+            lr: defaults::LR as f32,
+            betas: (b1 as f32, b2 as f32),
+            weight_decay: defaults::WEIGHT_DECAY as f32,
             seed: 0,
-            device: DeviceChoice::Cpu,
+            device: defaults::DEVICE,
             dynamic_binarization: false,
             threads: None,
         }

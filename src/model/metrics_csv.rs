@@ -2,8 +2,23 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::train::EpochMetrics;
+use serde::{Deserialize, Serialize};
+
 use super::ModelError;
+
+/// Per-epoch averages over examples (one row of `metrics.csv`), here rather than in `train` so
+/// that the checkpoint, the trainer and readers of the file share it without a cycle.
+/// `train_loss`/`val_loss` are the optimised objective (recon + KL weight of that epoch · KL +
+/// L1 penalty).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub val_loss: Option<f64>,
+    pub recon: f64,
+    pub kl: f64,
+    pub seconds: f64,
+}
 
 pub const FILE: &str = "metrics.csv";
 const HEADER: &str = "epoch,train_loss,val_loss,recon,kl,seconds";

@@ -29,7 +29,8 @@ use std::path::PathBuf;
 
 pub use bench::{bench_train, BenchReport, BenchShape};
 pub use config::{Activation, DeviceChoice, Likelihood, ModelConfig, Noise, TrainConfig, Variant};
-pub use train::{train, EpochMetrics, Silent, TrainData, TrainObserver, TrainSummary};
+pub use metrics_csv::EpochMetrics;
+pub use train::{train, Silent, TrainData, TrainObserver, TrainSummary};
 pub use trained::{load_checkpoint, PerExample, TrainedModel};
 
 /// Everything that can go wrong while training or loading a model.

@@ -3,13 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
-
 use super::adam::AdamConfig;
 use super::checkpoint::{self, RngPosition, TrainState, MODEL_FILE};
 use super::config::{ModelConfig, Noise, TrainConfig};
 use super::device::{self, Engine};
-use super::metrics_csv;
+use super::metrics_csv::{self, EpochMetrics};
 use super::network::Architecture;
 use super::objective::{Batch, LossSums, TermWeights};
 use super::resident::HostState;
@@ -21,18 +19,6 @@ pub struct TrainData<'a> {
     pub train: &'a [f32],
     pub val: Option<&'a [f32]>,
     pub dim: usize,
-}
-
-/// Per-epoch averages over examples. `train_loss`/`val_loss` are the optimised objective
-/// (recon + KL weight of that epoch · KL + L1 penalty).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EpochMetrics {
-    pub epoch: usize,
-    pub train_loss: f64,
-    pub val_loss: Option<f64>,
-    pub recon: f64,
-    pub kl: f64,
-    pub seconds: f64,
 }
 
 /// Hooks for progress display and cancellation (Ctrl-C); called on the thread that called

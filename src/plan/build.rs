@@ -1,166 +1,120 @@
 //! Spec → stage graph: shared download/preprocess, per-run train/evaluate, then plot and report.
 
-use std::collections::BTreeMap;
-
-use serde::Serialize;
-
-use crate::spec::variant::Variant;
-use crate::spec::{DataFileSpec, Location, Spec, SpecError, SpecErrors};
+use crate::data::catalog::FileRef;
+use crate::spec::variant::Device;
+use crate::spec::{DataFileSpec, Location, MemberRow, Spec, SpecError, SpecErrors};
+use crate::stages::command::{CommandContext, CommandParams, CommandStage};
+use crate::stages::download::{DatasetFilesContext, DownloadParams, DownloadStage};
+use crate::stages::evaluate::{self, EvaluateStage};
+use crate::stages::plot::{PlotContext, PlotParams, PlotStage};
+use crate::stages::preprocess::{PreprocessParams, PreprocessStage};
+use crate::stages::report::{ReportParams, ReportStage};
+use crate::stages::train::{TrainParams, TrainStage};
 
 use super::graph::{GraphBuilder, GraphError, StageGraph};
-use super::params::*;
-use super::stage::{Resources, StageDef, StageKind};
-
-fn def(
-    name: String,
-    kind: StageKind,
-    params: impl Serialize,
-    inputs: BTreeMap<String, String>,
-) -> StageDef {
-    StageDef {
-        name,
-        kind,
-        implementation_version: implementation_version(kind),
-        params: serde_json::to_value(params).expect("params serialize"),
-        inputs,
-        file_deps: Vec::new(),
-        resources: Resources::default(),
-        publish: false,
-        context: serde_json::Value::Null,
-    }
-}
-
-fn inputs<const N: usize>(pairs: [(&str, &str); N]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
+use super::stage::{Input, Resources, StageDef};
 
 pub fn build_graph(spec: &Spec) -> Result<StageGraph, SpecErrors> {
     let mut g = GraphBuilder::default();
-    let mut members = Vec::new();
     if let Some(ds) = &spec.dataset {
+        let files = own_files(spec);
         let pre_name = format!("preprocess/{}", ds.name);
-        let mut pre_inputs = BTreeMap::new();
-        if ds.shapes.is_none() {
-            let dl_name = format!("download/{}", ds.name);
-            let files = needed_files(spec)
-                .map(|(r, f)| (r.clone(), f.sha256.clone()))
-                .collect();
-            let mut d = def(
-                dl_name.clone(),
-                StageKind::Download,
-                DownloadParams {
-                    dataset: ds.name.clone(),
-                    files,
-                    train_only: spec.preprocess.carves_test(),
-                },
-                BTreeMap::new(),
-            );
-            d.context = serde_json::json!({ "files": own_files(spec) });
-            g.add(d);
-            pre_inputs.insert("raw".to_owned(), dl_name);
-        }
-        let mut pre = def(
-            pre_name.clone(),
-            StageKind::Preprocess,
-            PreprocessParams {
+        let mut pre = StageDef::new::<PreprocessStage>(
+            &pre_name,
+            &PreprocessParams {
                 dataset: ds.name.clone(),
                 shapes: ds.shapes.clone(),
                 options: spec.preprocess.clone(),
             },
-            pre_inputs,
+            &files,
         );
-        pre.context = serde_json::json!({ "files": own_files(spec) });
+        if ds.shapes.is_none() {
+            let dl_name = format!("download/{}", ds.name);
+            let params = DownloadParams {
+                dataset: ds.name.clone(),
+                files: needed_files(spec)
+                    .map(|(r, f)| (r.clone(), f.sha256.clone()))
+                    .collect(),
+                train_only: spec.preprocess.carves_test(),
+            };
+            g.add(StageDef::new::<DownloadStage>(&dl_name, &params, &files));
+            pre = pre.reads(Input::Raw, &dl_name);
+        }
         g.add(pre);
         for m in &spec.runs {
             let train = format!("train/{}", m.label);
-            let mut t = def(
-                train.clone(),
-                StageKind::Train,
-                TrainParams {
-                    run: m.run.clone(),
-                    validation: (m.run.variant == Variant::DenoisingAe)
-                        .then(|| "corrupted".to_string()),
-                },
-                inputs([("data", &pre_name)]),
-            );
+            let mut t = StageDef::new::<TrainStage>(&train, &TrainParams::for_run(&m.run), &())
+                .reads(Input::Data, &pre_name);
             // Training uses every core it is given (threaded matrix products); the scheduler caps
             // this at --cores, so trainings run one after another at full speed.
             t.resources = Resources {
                 cores: usize::MAX,
-                gpus: usize::from(m.run.device == crate::spec::variant::Device::Cuda),
+                gpus: usize::from(m.run.device == Device::Cuda),
             };
             g.add(t);
-            let eval = format!("evaluate/{}", m.label);
-            g.add(def(
-                eval,
-                StageKind::Evaluate,
-                EvaluateParams::for_run(&spec.evaluate, &m.run),
-                inputs([("model", &train), ("data", &pre_name)]),
-            ));
-            members.push(MemberRow {
-                label: m.label.clone(),
-                sweep_values: m.sweep_values.clone(),
-            });
+            let params = evaluate::params_for(&spec.evaluate, &m.run);
+            let eval =
+                StageDef::new::<EvaluateStage>(format!("evaluate/{}", m.label), &params, &())
+                    .reads(Input::Model, &train)
+                    .reads(Input::Data, &pre_name);
+            g.add(eval);
         }
         if !spec.runs.is_empty() {
-            let mut plot_inputs = BTreeMap::new();
-            for m in &spec.runs {
-                plot_inputs.insert(format!("train:{}", m.label), format!("train/{}", m.label));
-                plot_inputs.insert(
-                    format!("evaluate:{}", m.label),
-                    format!("evaluate/{}", m.label),
-                );
-            }
-            plot_inputs.insert("data".into(), pre_name.clone());
-            let mut p = def(
-                "plot".into(),
-                StageKind::Plot,
-                PlotParams {
-                    plots: spec.plots.clone(),
-                    members: members.clone(),
-                    dataset: ds.name.clone(),
-                },
-                plot_inputs.clone(),
-            );
+            let members: Vec<MemberRow> = spec.runs.iter().map(MemberRow::from).collect();
+            // Plot and report read every member's stages (and the data, for the figures).
+            let read_members = |mut d: StageDef| {
+                for m in &spec.runs {
+                    d = d
+                        .reads(Input::Train(&m.label), &format!("train/{}", m.label))
+                        .reads(Input::Evaluate(&m.label), &format!("evaluate/{}", m.label));
+                }
+                d.reads(Input::Data, &pre_name)
+            };
+            let plot_params = PlotParams {
+                plots: spec.plots.clone(),
+                members: members.clone(),
+                dataset: ds.name.clone(),
+            };
+            let plot_context = PlotContext {
+                anomaly_normal_classes: spec.evaluate.anomaly_normal_classes.clone(),
+            };
+            let mut p = read_members(StageDef::new::<PlotStage>(
+                "plot",
+                &plot_params,
+                &plot_context,
+            ));
             p.publish = true;
-            p.context = serde_json::json!({ "anomaly_normal_classes": spec.evaluate.anomaly_normal_classes });
+            let plot_name = p.name.clone();
             g.add(p);
-            plot_inputs.insert("plot".into(), "plot".into());
-            let mut r = def(
-                "report".into(),
-                StageKind::Report,
-                ReportParams {
-                    members,
-                    iwae_images: spec.evaluate.iwae_images,
-                },
-                plot_inputs,
-            );
+            let report_params = ReportParams {
+                members,
+                iwae_images: spec.evaluate.iwae_images,
+            };
+            let report = StageDef::new::<ReportStage>("report", &report_params, &());
+            let mut r = read_members(report).reads(Input::Plot, &plot_name);
             r.publish = true;
             g.add(r);
         }
     }
     for c in &spec.commands {
-        let ins = c.inputs.iter().map(|i| (i.clone(), i.clone())).collect();
-        let mut d = def(
-            c.name.clone(),
-            StageKind::Command,
-            CommandParams {
-                cmd: c.cmd.clone(),
-                params: c.params.clone(),
-                outputs: c.outputs.clone(),
-            },
-            ins,
-        );
+        let params = CommandParams {
+            cmd: c.cmd.clone(),
+            params: c.params.clone(),
+            outputs: c.outputs.clone(),
+        };
+        let context = CommandContext {
+            workdir: spec.dir.clone(),
+        };
+        let mut d = StageDef::new::<CommandStage>(&c.name, &params, &context);
+        for i in &c.inputs {
+            d = d.reads(Input::Stage(i), i);
+        }
         d.file_deps = c.deps.clone();
         d.resources = Resources {
             cores: c.cores,
             gpus: c.gpus,
         };
         d.publish = c.publish;
-        d.context = serde_json::json!({ "workdir": spec.dir });
         g.add(d);
     }
     g.seal().map_err(|e| graph_error(spec, e))
@@ -177,17 +131,18 @@ fn needed_files(spec: &Spec) -> impl Iterator<Item = (&String, &DataFileSpec)> {
 }
 
 /// A spec's own data files with paths made absolute (where to read is not part of any key).
-fn own_files(spec: &Spec) -> serde_json::Value {
-    let resolved: serde_json::Map<String, serde_json::Value> = needed_files(spec)
+fn own_files(spec: &Spec) -> DatasetFilesContext {
+    let files = needed_files(spec)
         .map(|(role, f)| {
-            let path = f.path.as_ref().map(|p| spec.dir.join(p));
-            (
-                role.clone(),
-                serde_json::json!({ "path": path, "url": f.url, "sha256": f.sha256 }),
-            )
+            let file = FileRef {
+                path: f.path.as_ref().map(|p| spec.dir.join(p)),
+                url: f.url.clone(),
+                sha256: f.sha256.clone(),
+            };
+            (role.clone(), file)
         })
         .collect();
-    serde_json::Value::Object(resolved)
+    DatasetFilesContext { files }
 }
 
 /// Graph errors come from `[[command]]` entries (built-in stages are wired correctly by

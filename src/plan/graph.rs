@@ -2,8 +2,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::key::{file_sha256, KeyInputs, StageKey};
-use super::stage::StageDef;
+use super::key::{KeyInputs, StageKey};
+use super::stage::{StageDef, StageKind};
 
 /// A stage in a sealed graph.
 #[derive(Debug, Clone)]
@@ -106,26 +106,12 @@ impl GraphBuilder {
                 .zip(&stage_deps)
                 .map(|(role, &d)| (role.clone(), stages[d].key.clone()))
                 .collect();
-            let mut file_deps = BTreeMap::new();
-            for p in &def.file_deps {
-                let sha = file_sha256(p).map_err(|e| GraphError::FileDep {
+            let key_inputs =
+                KeyInputs::of(&def, inputs).map_err(|(path, e)| GraphError::FileDep {
                     stage: def.name.clone(),
-                    path: p.display().to_string(),
+                    path: path.display().to_string(),
                     message: e.to_string(),
                 })?;
-                let shown = p
-                    .file_name()
-                    .map(|f| f.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                file_deps.insert(shown, sha);
-            }
-            let key_inputs = KeyInputs {
-                kind: def.kind,
-                implementation_version: def.implementation_version,
-                params: def.params.clone(),
-                inputs,
-                file_deps,
-            };
             let key = key_inputs.key();
             stages.push(PlannedStage {
                 def,
@@ -146,6 +132,11 @@ impl GraphBuilder {
 impl StageGraph {
     pub fn index_of(&self, name: &str) -> Option<usize> {
         self.by_name.get(name).copied()
+    }
+
+    /// The first stage of a kind (plot and report are one per plan).
+    pub fn index_of_kind(&self, kind: StageKind) -> Option<usize> {
+        self.stages.iter().position(|s| s.def.kind == kind)
     }
 
     pub fn len(&self) -> usize {

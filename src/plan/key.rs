@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::stage::StageKind;
+use super::stage::{StageDef, StageKind};
 
 /// A stage's content address: 64 lowercase hex digits.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -48,6 +48,30 @@ pub struct KeyInputs {
 }
 
 impl KeyInputs {
+    /// What a stage's key hashes, given the keys of its inputs by role: planning and a job
+    /// run by key (`exec-stage`) compute it here alike, dependency files read afresh.
+    pub fn of(
+        def: &StageDef,
+        inputs: BTreeMap<String, StageKey>,
+    ) -> Result<KeyInputs, (std::path::PathBuf, std::io::Error)> {
+        let mut file_deps = BTreeMap::new();
+        for p in &def.file_deps {
+            let sha = file_sha256(p).map_err(|e| (p.clone(), e))?;
+            let shown = p
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            file_deps.insert(shown, sha);
+        }
+        Ok(KeyInputs {
+            kind: def.kind,
+            implementation_version: def.implementation_version,
+            params: def.params.clone(),
+            inputs,
+            file_deps,
+        })
+    }
+
     /// Canonical form: serde_json writes struct fields in declaration order and maps sorted
     /// (no `preserve_order`), and floats in shortest round-trip form.
     pub fn canonical_json(&self) -> String {

@@ -3,14 +3,13 @@
 pub mod build;
 pub mod graph;
 pub mod key;
-pub mod params;
 pub mod stage;
 pub mod status;
 
 pub use build::build_graph;
 pub use graph::{GraphBuilder, GraphError, PlannedStage, StageGraph};
 pub use key::{KeyInputs, StageKey};
-pub use stage::{Resources, StageDef, StageKind};
+pub use stage::{Input, Resources, StageDef, StageKind};
 
 /// Stages matching `--stage` selectors (a name, a kind, or a glob with `*`); all stages when
 /// there are none. What they read is added by the planner only where it is not cached.
@@ -33,7 +32,7 @@ pub fn select(graph: &StageGraph, selectors: &[String]) -> Result<Vec<usize>, St
                     .stages
                     .iter()
                     .map(|s| s.def.name.as_str())
-                    .chain(stage::STAGE_KIND_NAMES.iter().copied()),
+                    .chain(StageKind::ALL.iter().map(|k| k.name())),
             )
             .map(|h| format!(" ({h})"))
             .unwrap_or_default();

@@ -10,6 +10,7 @@ use super::diagnostics::did_you_mean;
 use super::raw::{RawRunParams, RawSpec, RUN_PARAM_NAMES};
 use super::validated::{NoiseSpec, RunList, RunSpec, SweepMember};
 use super::variant::*;
+use crate::model::config::defaults;
 
 /// One point of the sweep before validation: parameter → (value, key path it was written at).
 type Assignment = Vec<(String, toml::Value, String)>;
@@ -207,7 +208,7 @@ fn member_run(
         .variant
         .clone()
         .or_else(|| base.variant.clone())
-        .unwrap_or_else(|| "vae".into());
+        .unwrap_or_else(|| defaults::VARIANT.name().into());
     let variant_defaults = raw.variants.get(&variant_name).cloned().unwrap_or_default();
     let p = base.overlay(&variant_defaults).overlay(&top);
     // Key path where each parameter's value was written, for error locations.
@@ -257,20 +258,35 @@ fn run_spec(
     let variant = c.name(
         &at("variant"),
         p.variant.as_deref(),
-        "vae",
+        defaults::VARIANT.name(),
         VARIANT_NAMES,
         Variant::parse,
     )?;
     let reads = |f: &str| variant.reads(f);
-    let epochs = c.usize(&at("epochs"), p.epochs, 10, 1, 1_000_000);
-    let batch_size = c.usize(&at("batch_size"), p.batch_size, 128, 1, i64::MAX);
+    let epochs = c.usize(
+        &at("epochs"),
+        p.epochs,
+        defaults::EPOCHS as i64,
+        1,
+        1_000_000,
+    );
+    let batch_size = c.usize(
+        &at("batch_size"),
+        p.batch_size,
+        defaults::BATCH_SIZE as i64,
+        1,
+        i64::MAX,
+    );
     if let Some(n) = n_train {
         if batch_size > n {
             c.fail(&at("batch_size"), format!("batch size {batch_size} is larger than the training set ({n} images after split/subset)"));
         }
     }
     let hidden = reads("hidden").then(|| {
-        let h = p.hidden.clone().unwrap_or_else(|| vec![400]);
+        let h = p
+            .hidden
+            .clone()
+            .unwrap_or_else(|| defaults::HIDDEN.iter().map(|&w| w as i64).collect());
         h.iter()
             .enumerate()
             .map(|(i, &w)| c.usize(&format!("{}[{i}]", at("hidden")), Some(w), 1, 1, 1 << 20))
@@ -280,7 +296,7 @@ fn run_spec(
         Some(c.name(
             &at("activation"),
             p.activation.as_deref(),
-            "relu",
+            defaults::ACTIVATION.name(),
             ACTIVATION_NAMES,
             parse_name,
         )?)
@@ -291,7 +307,7 @@ fn run_spec(
         let kind: NoiseKind = c.name(
             &at("noise"),
             p.noise.as_deref(),
-            "gaussian",
+            defaults::NOISE.name(),
             NOISE_NAMES,
             parse_name,
         )?;
@@ -303,7 +319,7 @@ fn run_spec(
         let level = c.float(
             &at("noise_level"),
             p.noise_level,
-            0.3,
+            defaults::NOISE_LEVEL,
             0.0,
             false,
             hi,
@@ -313,7 +329,10 @@ fn run_spec(
     } else {
         None
     };
-    let betas = p.adam_betas.clone().unwrap_or_else(|| vec![0.9, 0.999]);
+    let betas = p
+        .adam_betas
+        .clone()
+        .unwrap_or_else(|| defaults::ADAM_BETAS.to_vec());
     if betas.len() != 2 || betas.iter().any(|b| !(0.0..1.0).contains(b)) {
         c.fail(
             &at("adam_betas"),
@@ -322,33 +341,73 @@ fn run_spec(
     }
     Some(RunSpec {
         variant,
-        latent_dim: c.usize(&at("latent_dim"), p.latent_dim, 2, 1, 1 << 16),
+        latent_dim: c.usize(
+            &at("latent_dim"),
+            p.latent_dim,
+            defaults::LATENT_DIM as i64,
+            1,
+            1 << 16,
+        ),
         hidden,
         activation,
         likelihood: c.name(
             &at("likelihood"),
             p.likelihood.as_deref(),
-            "bernoulli",
+            defaults::LIKELIHOOD.name(),
             LIKELIHOOD_NAMES,
             parse_name,
         )?,
-        beta: reads("beta")
-            .then(|| c.float(&at("beta"), p.beta, 1.0, 0.0, false, f64::INFINITY, false)),
-        kl_warmup_epochs: reads("kl_warmup_epochs")
-            .then(|| c.usize(&at("kl_warmup_epochs"), p.kl_warmup_epochs, 0, 0, 1_000_000)),
+        beta: reads("beta").then(|| {
+            c.float(
+                &at("beta"),
+                p.beta,
+                defaults::BETA,
+                0.0,
+                false,
+                f64::INFINITY,
+                false,
+            )
+        }),
+        kl_warmup_epochs: reads("kl_warmup_epochs").then(|| {
+            c.usize(
+                &at("kl_warmup_epochs"),
+                p.kl_warmup_epochs,
+                defaults::KL_WARMUP_EPOCHS as i64,
+                0,
+                1_000_000,
+            )
+        }),
         noise,
-        l1: reads("l1").then(|| c.float(&at("l1"), p.l1, 1e-3, 0.0, false, f64::INFINITY, false)),
+        l1: reads("l1").then(|| {
+            c.float(
+                &at("l1"),
+                p.l1,
+                defaults::L1,
+                0.0,
+                false,
+                f64::INFINITY,
+                false,
+            )
+        }),
         epochs,
         batch_size,
-        lr: c.float(&at("lr"), p.lr, 1e-3, 0.0, true, f64::INFINITY, false),
+        lr: c.float(
+            &at("lr"),
+            p.lr,
+            defaults::LR,
+            0.0,
+            true,
+            f64::INFINITY,
+            false,
+        ),
         adam_betas: [
-            betas.first().copied().unwrap_or(0.9),
-            betas.get(1).copied().unwrap_or(0.999),
+            betas.first().copied().unwrap_or(defaults::ADAM_BETAS[0]),
+            betas.get(1).copied().unwrap_or(defaults::ADAM_BETAS[1]),
         ],
         weight_decay: c.float(
             &at("weight_decay"),
             p.weight_decay,
-            0.0,
+            defaults::WEIGHT_DECAY,
             0.0,
             false,
             f64::INFINITY,
@@ -358,7 +417,7 @@ fn run_spec(
         device: c.name(
             &at("device"),
             p.device.as_deref(),
-            "cpu",
+            defaults::DEVICE.name(),
             DEVICE_NAMES,
             parse_name,
         )?,

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::variant::{Activation, Device, Likelihood, NoiseKind, Variant};
+use crate::model::config::defaults;
+use crate::model::{ModelConfig, TrainConfig};
 
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -128,6 +130,63 @@ pub struct RunSpec {
     pub device: Device,
 }
 
+impl RunSpec {
+    /// The model's and the trainer's own configuration for this run: the one conversion from
+    /// the validated spec (whose numbers are the hashed `f64`s) to what the trainer reads.
+    /// Parameters the variant does not read take the values the model ignores them at. The
+    /// destructuring is exhaustive, so a new run parameter does not compile until it is
+    /// passed on here.
+    pub fn configs(
+        &self,
+        input_dim: usize,
+        dynamic_binarization: bool,
+        threads: usize,
+    ) -> (ModelConfig, TrainConfig) {
+        let RunSpec {
+            variant,
+            latent_dim,
+            hidden,
+            activation,
+            likelihood,
+            beta,
+            kl_warmup_epochs,
+            noise,
+            l1,
+            epochs,
+            batch_size,
+            lr,
+            adam_betas: [b1, b2],
+            weight_decay,
+            seed,
+            device,
+        } = self.clone();
+        let model = ModelConfig {
+            variant,
+            input_dim,
+            latent_dim,
+            hidden: hidden.unwrap_or_default(),
+            activation: activation.unwrap_or(Activation::Identity),
+            likelihood,
+            beta: beta.unwrap_or(defaults::BETA) as f32,
+            kl_warmup_epochs: kl_warmup_epochs.unwrap_or(defaults::KL_WARMUP_EPOCHS),
+            noise: noise.map(|n| n.kind.at_level(n.level as f32)),
+            l1: l1.unwrap_or(0.0) as f32,
+        };
+        let train = TrainConfig {
+            epochs,
+            batch_size,
+            lr: lr as f32,
+            betas: (b1 as f32, b2 as f32),
+            weight_decay: weight_decay as f32,
+            seed,
+            device,
+            dynamic_binarization,
+            threads: Some(threads),
+        };
+        (model, train)
+    }
+}
+
 /// A run plus how it is named and which sweep values produced it (for tables).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SweepMember {
@@ -139,13 +198,38 @@ pub struct SweepMember {
 
 pub type RunList = Vec<SweepMember>;
 
+/// One row of the comparison: a run's label and its swept values (what plot and report hash).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberRow {
+    pub label: String,
+    pub sweep_values: BTreeMap<String, String>,
+}
+
+impl From<&SweepMember> for MemberRow {
+    fn from(m: &SweepMember) -> Self {
+        MemberRow {
+            label: m.label.clone(),
+            sweep_values: m.sweep_values.clone(),
+        }
+    }
+}
+
+/// `[evaluate]`, and, projected onto what a run's variant reads (`stages::evaluate::params_for`),
+/// the evaluate stage's hashed parameters: a new key here is a new parameter there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvaluateSpec {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub iwae_k: Vec<usize>,
-    /// Test images the IWAE bound is computed on (the first ones).
+    /// Test images the IWAE bound is computed on (the first ones); left out of the key at its
+    /// default (and for AEs, which have no IWAE bound).
+    #[serde(
+        default = "crate::metrics::default_iwae_images",
+        skip_serializing_if = "crate::metrics::is_default_iwae_images"
+    )]
     pub iwae_images: usize,
     pub knn_k: usize,
     pub probe: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anomaly_normal_classes: Option<Vec<u8>>,
     pub pca: bool,
     pub mig: bool,
@@ -188,4 +272,65 @@ pub struct CommandSpec {
     /// Index in the spec's `[[command]]` list, for error locations.
     #[serde(skip)]
     pub index: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(variant: Variant) -> RunSpec {
+        RunSpec {
+            variant,
+            latent_dim: 3,
+            hidden: None,
+            activation: None,
+            likelihood: Likelihood::Gaussian,
+            beta: None,
+            kl_warmup_epochs: None,
+            noise: None,
+            l1: None,
+            epochs: 2,
+            batch_size: 8,
+            lr: 0.01,
+            adam_betas: [0.5, 0.9],
+            weight_decay: 0.0,
+            seed: 4,
+            device: Device::Cpu,
+        }
+    }
+
+    #[test]
+    fn configs_pass_every_parameter_and_unread_ones_at_neutral_values() {
+        let vae = RunSpec {
+            beta: Some(4.0),
+            hidden: Some(vec![16]),
+            activation: Some(Activation::Tanh),
+            ..run(Variant::Vae)
+        };
+        let (m, t) = vae.configs(10, true, 3);
+        assert_eq!(
+            (m.input_dim, m.latent_dim, m.beta, m.hidden.clone()),
+            (10, 3, 4.0, vec![16])
+        );
+        assert_eq!(
+            (t.lr, t.betas, t.seed, t.threads),
+            (0.01, (0.5, 0.9), 4, Some(3))
+        );
+        assert!(t.dynamic_binarization && m.validate().is_ok() && t.validate().is_ok());
+        let noisy = RunSpec {
+            noise: Some(NoiseSpec {
+                kind: NoiseKind::Masking,
+                level: 0.25,
+            }),
+            ..run(Variant::DenoisingAe)
+        };
+        let (m, _) = noisy.configs(10, false, 1);
+        assert_eq!(m.noise, Some(crate::model::Noise::Masking { p: 0.25 }));
+        let (m, _) = run(Variant::LinearAe).configs(10, false, 1);
+        assert_eq!(
+            (m.activation, m.beta, m.l1),
+            (Activation::Identity, 1.0, 0.0)
+        );
+        assert!(m.hidden.is_empty() && m.validate().is_ok());
+    }
 }

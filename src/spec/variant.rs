@@ -1,74 +1,123 @@
-//! Model variants and the run parameters each one reads (the enums are the model's own).
+//! Model variants and the run parameters each one reads (the enums and their names are the
+//! model's own, see `model::config`).
 //!
 //! A parameter a variant does not read is dropped from its runs, so an AE in a β sweep is one run
 //! (not one per β) and its stage key does not depend on β.
 
-use serde::{Deserialize, Serialize};
+pub use crate::model::config::{
+    Activation, DeviceChoice as Device, Likelihood, NoiseKind, Variant,
+};
 
-pub use crate::model::config::{Activation, DeviceChoice as Device, Likelihood, Variant};
-
-pub const VARIANT_NAMES: &[&str] = &["ae", "vae", "denoising-ae", "sparse-ae", "linear-ae"];
+pub const VARIANT_NAMES: &[&str] = Variant::NAMES;
 
 /// Parameters every variant reads: everything in `[train]` plus these.
 const COMMON_MODEL: &[&str] = &["variant", "latent_dim", "likelihood"];
 
-impl Variant {
-    pub fn parse(name: &str) -> Option<Variant> {
-        Some(match name {
-            "ae" => Variant::Ae,
-            "vae" | "beta-vae" => Variant::Vae,
-            "denoising-ae" => Variant::DenoisingAe,
-            "sparse-ae" => Variant::SparseAe,
-            "linear-ae" => Variant::LinearAe,
-            _ => return None,
-        })
-    }
+/// What the spec layer knows of one variant beyond its name.
+struct Traits {
+    /// `[model]` parameters it reads besides `COMMON_MODEL`.
+    reads: &'static [&'static str],
+    /// Has an encoder distribution, so an IWAE bound.
+    variational: bool,
+    /// Its validation loss is measured on corrupted inputs.
+    corrupted_validation: bool,
+    /// Is compared with PCA (`evaluate.pca`).
+    compared_with_pca: bool,
+}
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Variant::Ae => "ae",
-            Variant::Vae => "vae",
-            Variant::DenoisingAe => "denoising-ae",
-            Variant::SparseAe => "sparse-ae",
-            Variant::LinearAe => "linear-ae",
-        }
+const PLAIN: Traits = Traits {
+    reads: &["hidden", "activation"],
+    variational: false,
+    corrupted_validation: false,
+    compared_with_pca: false,
+};
+
+/// The one place a variant's parameters and evaluation traits are declared.
+fn traits(v: Variant) -> Traits {
+    match v {
+        Variant::Ae => PLAIN,
+        Variant::Vae => Traits {
+            reads: &["hidden", "activation", "beta", "kl_warmup_epochs"],
+            variational: true,
+            ..PLAIN
+        },
+        Variant::DenoisingAe => Traits {
+            reads: &["hidden", "activation", "noise", "noise_level"],
+            corrupted_validation: true,
+            ..PLAIN
+        },
+        Variant::SparseAe => Traits {
+            reads: &["hidden", "activation", "l1"],
+            ..PLAIN
+        },
+        Variant::LinearAe => Traits {
+            reads: &[],
+            compared_with_pca: true,
+            ..PLAIN
+        },
+    }
+}
+
+impl Variant {
+    /// A variant by its name (or an alias such as `beta-vae`).
+    pub fn parse(name: &str) -> Option<Variant> {
+        parse_name(name)
     }
 
     pub fn is_variational(self) -> bool {
-        self == Variant::Vae
+        traits(self).variational
+    }
+
+    pub fn validates_on_corrupted_inputs(self) -> bool {
+        traits(self).corrupted_validation
+    }
+
+    pub fn is_compared_with_pca(self) -> bool {
+        traits(self).compared_with_pca
     }
 
     /// Whether this variant reads run parameter `param`.
     pub fn reads(self, param: &str) -> bool {
-        if COMMON_MODEL.contains(&param) || super::raw::TRAIN_FIELDS.contains(&param) {
-            return true;
-        }
-        match param {
-            "hidden" | "activation" => self != Variant::LinearAe,
-            "beta" | "kl_warmup_epochs" => self == Variant::Vae,
-            "noise" | "noise_level" => self == Variant::DenoisingAe,
-            "l1" => self == Variant::SparseAe,
-            _ => false,
-        }
+        COMMON_MODEL.contains(&param)
+            || super::raw::TRAIN_FIELDS.contains(&param)
+            || traits(self).reads.contains(&param)
     }
 }
 
+/// Every activation but `identity`, which only `linear-ae` uses (implicitly).
 pub const ACTIVATION_NAMES: &[&str] = &["relu", "tanh", "selu", "sigmoid", "leaky-relu", "elu"];
 
-pub const LIKELIHOOD_NAMES: &[&str] = &["bernoulli", "gaussian"];
+pub const LIKELIHOOD_NAMES: &[&str] = Likelihood::NAMES;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum NoiseKind {
-    Gaussian,
-    Masking,
-}
+pub const NOISE_NAMES: &[&str] = NoiseKind::NAMES;
 
-pub const NOISE_NAMES: &[&str] = &["gaussian", "masking"];
-
-pub const DEVICE_NAMES: &[&str] = &["cpu", "cuda", "auto", "cpu-autodiff"];
+pub const DEVICE_NAMES: &[&str] = Device::NAMES;
 
 /// Parses a kebab-case name into one of the enums above via serde, so names live in one place.
 pub fn parse_name<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
     T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(name)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_back_and_aliases_are_accepted() {
+        for &v in Variant::ALL {
+            assert_eq!(Variant::parse(v.name()), Some(v));
+        }
+        assert_eq!(Variant::parse("beta-vae"), Some(Variant::Vae));
+        assert_eq!(Variant::parse("vea"), None);
+        for name in ACTIVATION_NAMES {
+            assert!(Activation::NAMES.contains(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn unread_parameters_are_dropped() {
+        assert!(Variant::Vae.reads("beta") && !Variant::Ae.reads("beta"));
+        assert!(!Variant::LinearAe.reads("hidden") && Variant::LinearAe.reads("epochs"));
+        assert!(Variant::DenoisingAe.reads("noise_level") && Variant::SparseAe.reads("l1"));
+    }
 }

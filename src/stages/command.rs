@@ -7,16 +7,35 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
 use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
 
-use super::{StageContext, StageRunner};
-use crate::plan::params::CommandParams;
+use super::{StageContext, StageImpl};
 
-pub struct CommandRunner;
+pub struct CommandStage;
 
-impl StageRunner for CommandRunner {
-    fn run(&self, ctx: &StageContext) -> anyhow::Result<()> {
-        let p: CommandParams = ctx.params()?;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandParams {
+    pub cmd: String,
+    pub params: BTreeMap<String, serde_json::Value>,
+    pub outputs: Vec<String>,
+}
+
+/// Where `cmd` runs: the spec's folder (so relative paths in it mean what they say there).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandContext {
+    pub workdir: PathBuf,
+}
+
+impl StageImpl for CommandStage {
+    const IMPLEMENTATION_VERSION: u32 = 1;
+    type Params = CommandParams;
+    type Context = CommandContext;
+
+    fn run(ctx: &StageContext, p: CommandParams, context: CommandContext) -> anyhow::Result<()> {
         let mut cmd_text = p
             .cmd
             .replace("{out}", &shell_quote(&ctx.out.to_string_lossy()));
@@ -39,19 +58,17 @@ impl StageRunner for CommandRunner {
         if let Some(left) = unreplaced_placeholder(&cmd_text) {
             bail!("`cmd` uses {left}, which names no input or param of this stage");
         }
-        let workdir = ctx
-            .job
-            .def
-            .context
-            .get("workdir")
-            .and_then(|w| w.as_str())
-            .unwrap_or(".");
+        let workdir = context.workdir;
         ctx.log.line(format!("$ {cmd_text}"));
         let log = ctx.log.try_clone_file()?;
         command
             .arg("-c")
             .arg(&cmd_text)
-            .current_dir(if workdir.is_empty() { "." } else { workdir })
+            .current_dir(if workdir.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                workdir
+            })
             .env("PIPELINE_OUT", ctx.out)
             .env("PIPELINE_STAGE", &ctx.job.def.name)
             .stdin(Stdio::null())

@@ -1,4 +1,4 @@
-//! What a running stage sees: its parameters, input folders, output folder, log, progress, cancel.
+//! What a running stage sees besides its typed params and context: inputs, output, log, cancel.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use crate::exec::events::ProgressHandle;
 use crate::exec::job::StageJob;
+use crate::plan::Input;
 
 /// Settings of the whole run that do not change any stage's output.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -38,16 +39,13 @@ pub struct StageContext<'a> {
 }
 
 impl StageContext<'_> {
-    /// The stage's parameters as their typed struct (see `plan::params`).
-    pub fn params<T: serde::de::DeserializeOwned>(&self) -> anyhow::Result<T> {
-        Ok(serde_json::from_value(self.job.def.params.clone())?)
-    }
-
-    pub fn input(&self, name: &str) -> anyhow::Result<&Path> {
+    /// The committed output folder of one of the stage's inputs.
+    pub fn input(&self, input: Input) -> anyhow::Result<&Path> {
+        let role = input.role();
         self.inputs
-            .get(name)
+            .get(&role)
             .map(PathBuf::as_path)
-            .ok_or_else(|| anyhow::anyhow!("stage has no input named `{name}`"))
+            .ok_or_else(|| anyhow::anyhow!("stage has no input named `{role}`"))
     }
 
     pub fn cancelled(&self) -> bool {

@@ -1,31 +1,56 @@
 //! The `download` stage: every file of a dataset from the first source that has it, verified by
 //! the sha256 of its decompressed payload (data folder, mirror, system folders, then URLs).
 
+use std::collections::BTreeMap;
+
 use anyhow::Context;
+use serde::{Deserialize, Serialize};
 
-use super::{StageContext, StageRunner};
-use crate::data::{self, fetch::FetchOptions, FileSpec};
-use crate::plan::params::DownloadParams;
+use super::{StageContext, StageImpl};
+use crate::data::{self, catalog::FileRef, fetch::FetchOptions, FileSpec};
 
-pub struct DownloadRunner;
+pub struct DownloadStage;
 
-/// The spec's own data files (`context.files`), when it names any.
-pub fn own_files(context: &serde_json::Value) -> Option<&serde_json::Value> {
-    context
-        .get("files")
-        .filter(|f| f.as_object().is_some_and(|o| !o.is_empty()))
+/// Download reads the dataset's identity and file checksums, not where the bytes come from:
+/// every source is verified against the same sha256.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DownloadParams {
+    pub dataset: String,
+    /// File role → sha256 of the decompressed payload, for files the spec names itself.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, String>,
+    /// Only the training files are fetched: the test split is carved out of them
+    /// (`preprocess.test_fraction`). Left out when false so existing keys stay valid.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub train_only: bool,
+}
+
+/// Where the spec's own data files are (shared with preprocess, which decodes them). Their
+/// checksums are in the key; their paths and URLs are not.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DatasetFilesContext {
+    /// File role → the file, paths made absolute; empty for catalog datasets.
+    pub files: BTreeMap<String, FileRef>,
+}
+
+impl DatasetFilesContext {
+    /// The spec's own data files, when it names any.
+    pub fn own_files(&self) -> Option<&BTreeMap<String, FileRef>> {
+        Some(&self.files).filter(|f| !f.is_empty())
+    }
 }
 
 /// The files to fetch: the spec's own, or the catalog entry's; only the training files when
 /// the test split is carved out of them (`train_only`).
 pub fn file_specs(
     dataset: &str,
-    context: &serde_json::Value,
+    context: &DatasetFilesContext,
     train_only: bool,
 ) -> anyhow::Result<Vec<FileSpec>> {
-    let all = if let Some(files) = own_files(context) {
-        let own: data::DatasetFiles =
-            serde_json::from_value(files.clone()).context("invalid dataset files")?;
+    let all = if let Some(files) = context.own_files() {
+        let own: data::DatasetFiles = serde_json::to_value(files)
+            .and_then(serde_json::from_value)
+            .context("invalid dataset files")?;
         own.file_specs()?
     } else {
         data::lookup(dataset)
@@ -38,10 +63,17 @@ pub fn file_specs(
         .collect())
 }
 
-impl StageRunner for DownloadRunner {
-    fn run(&self, ctx: &StageContext) -> anyhow::Result<()> {
-        let p: DownloadParams = ctx.params()?;
-        let specs = file_specs(&p.dataset, &ctx.job.def.context, p.train_only)?;
+impl StageImpl for DownloadStage {
+    const IMPLEMENTATION_VERSION: u32 = 1;
+    type Params = DownloadParams;
+    type Context = DatasetFilesContext;
+
+    fn run(
+        ctx: &StageContext,
+        p: DownloadParams,
+        files: DatasetFilesContext,
+    ) -> anyhow::Result<()> {
+        let specs = file_specs(&p.dataset, &files, p.train_only)?;
         let opts = FetchOptions {
             data_dir: ctx.env.project.join("data"),
             mirror: data::fetch::resolve_mirror(ctx.env.data_mirror.as_deref()),

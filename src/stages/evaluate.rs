@@ -4,14 +4,42 @@
 
 use anyhow::Context;
 
-use super::{StageContext, StageRunner};
+use super::preprocess::{TEST_SPLIT, TRAIN_SPLIT};
+use super::train::MODEL_FILE;
+use super::{StageContext, StageImpl};
 use crate::data::{read_prepared, PreparedSplit};
 use crate::metrics;
 pub use crate::metrics::EvalMetrics;
 use crate::model::{load_checkpoint, TrainedModel};
-use crate::plan::params::EvaluateParams;
+use crate::plan::Input;
+use crate::spec::{EvaluateSpec, RunSpec};
 
-pub struct EvaluateRunner;
+pub struct EvaluateStage;
+
+/// Its outputs: the metrics (read by plot and report), the test codes (row-major n × latent
+/// `f32`) and each test image's anomaly score (−ELBO, JSON), read by plot.
+pub const METRICS_FILE: &str = "metrics.json";
+pub const CODES_FILE: &str = "test_codes.f32";
+pub const SCORES_FILE: &str = "test_scores.json";
+
+/// The evaluate stage's parameters: `[evaluate]` as it applies to this run's variant (IWAE
+/// means nothing for an AE, PCA is compared with the linear AE only).
+pub fn params_for(e: &EvaluateSpec, run: &RunSpec) -> EvaluateSpec {
+    EvaluateSpec {
+        iwae_k: if run.variant.is_variational() {
+            e.iwae_k.clone()
+        } else {
+            Vec::new()
+        },
+        iwae_images: if run.variant.is_variational() {
+            e.iwae_images
+        } else {
+            crate::metrics::DEFAULT_IWAE_IMAGES
+        },
+        pca: e.pca && run.variant.is_compared_with_pca(),
+        ..e.clone()
+    }
+}
 
 /// Training images used for fitting probes/PCA: enough for stable estimates, few enough to
 /// stay fast on a CPU.
@@ -38,7 +66,7 @@ fn mean(v: &[f64]) -> f64 {
 }
 
 fn evaluate(
-    p: &EvaluateParams,
+    p: &EvaluateSpec,
     model: &TrainedModel,
     train: &PreparedSplit,
     test: &PreparedSplit,
@@ -142,26 +170,27 @@ fn evaluate(
     Ok((m, test_codes, neg_elbo))
 }
 
-impl StageRunner for EvaluateRunner {
-    fn run(&self, ctx: &StageContext) -> anyhow::Result<()> {
+impl StageImpl for EvaluateStage {
+    // 4: recon_psnr added to metrics.json (the registry's proof metric).
+    const IMPLEMENTATION_VERSION: u32 = 4;
+    type Params = EvaluateSpec;
+    type Context = ();
+
+    fn run(ctx: &StageContext, p: EvaluateSpec, (): ()) -> anyhow::Result<()> {
         let started = std::time::Instant::now();
-        let p: EvaluateParams = ctx.params()?;
-        let model = load_checkpoint(&ctx.input("model")?.join("model.safetensors"))?;
-        let data = ctx.input("data")?;
-        let train = read_prepared(&data.join("train.bin"))?;
-        let test = read_prepared(&data.join("test.bin"))?;
+        let model = load_checkpoint(&ctx.input(Input::Model)?.join(MODEL_FILE))?;
+        let data = ctx.input(Input::Data)?;
+        let train = read_prepared(&data.join(TRAIN_SPLIT))?;
+        let test = read_prepared(&data.join(TEST_SPLIT))?;
         let (mut m, codes, scores) =
             evaluate(&p, &model, &train, &test, 0).context("failed to evaluate")?;
         m.seconds = started.elapsed().as_secs_f64();
-        std::fs::write(ctx.out.join("metrics.json"), serde_json::to_vec_pretty(&m)?)?;
+        std::fs::write(ctx.out.join(METRICS_FILE), serde_json::to_vec_pretty(&m)?)?;
         std::fs::write(
-            ctx.out.join("test_codes.f32"),
+            ctx.out.join(CODES_FILE),
             bytemuck::cast_slice::<f32, u8>(&codes),
         )?;
-        std::fs::write(
-            ctx.out.join("test_scores.json"),
-            serde_json::to_vec(&scores)?,
-        )?;
+        std::fs::write(ctx.out.join(SCORES_FILE), serde_json::to_vec(&scores)?)?;
         ctx.log.line(serde_json::to_string(&m)?);
         Ok(())
     }

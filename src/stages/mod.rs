@@ -1,17 +1,35 @@
 //! Stage implementations behind one small interface; the executor knows nothing of their kinds.
+//! The list below is the only place a stage kind is registered.
 
 pub mod command;
 pub mod context;
 pub mod download;
 pub mod evaluate;
+pub mod kind;
 pub mod plot;
 pub mod preprocess;
 pub mod report;
 pub mod train;
 
-use crate::plan::StageKind;
-
 pub use context::{RunEnv, StageContext, StageLog};
+pub use kind::{KindOf, StageImpl};
+
+kind::stage_kinds! {
+    /// Fetches and verifies a dataset's files.
+    Download = "download" => download::DownloadStage,
+    /// Decodes (or generates) a dataset into prepared splits.
+    Preprocess = "preprocess" => preprocess::PreprocessStage,
+    /// Trains one sweep member.
+    Train = "train" => train::TrainStage,
+    /// Evaluates one trained model on the test split.
+    Evaluate = "evaluate" => evaluate::EvaluateStage,
+    /// Draws the figures of the whole sweep.
+    Plot = "plot" => plot::PlotStage,
+    /// Writes the comparison tables of the whole sweep.
+    Report = "report" => report::ReportStage,
+    /// Runs a `[[command]]` of the spec.
+    Command = "command" => command::CommandStage,
+}
 
 /// Computes one stage's outputs into `ctx.out`. Returning `Ok` commits them to the cache.
 pub trait StageRunner: Sync {
@@ -27,13 +45,5 @@ pub fn cannot_run(def: &crate::plan::StageDef) -> Option<String> {
 }
 
 pub fn runner_for(kind: StageKind) -> &'static dyn StageRunner {
-    match kind {
-        StageKind::Command => &command::CommandRunner,
-        StageKind::Download => &download::DownloadRunner,
-        StageKind::Preprocess => &preprocess::PreprocessRunner,
-        StageKind::Train => &train::TrainRunner,
-        StageKind::Evaluate => &evaluate::EvaluateRunner,
-        StageKind::Plot => &plot::PlotRunner,
-        StageKind::Report => &report::ReportRunner,
-    }
+    kind.runner()
 }

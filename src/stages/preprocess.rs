@@ -1,12 +1,30 @@
 //! The `preprocess` stage: decode the downloaded files (or generate shapes) into the prepared
 //! binary splits the trainer reads, with a summary and a contact sheet.
 
-use super::{StageContext, StageRunner};
-use crate::data::{self, raw::RawSource, ShapesOptions};
-use crate::plan::params::PreprocessParams;
-use crate::spec::{Binarize, PreprocessSpec};
+use serde::{Deserialize, Serialize};
 
-pub struct PreprocessRunner;
+use super::download::DatasetFilesContext;
+use super::{StageContext, StageImpl};
+use crate::data::{self, raw::RawSource, ShapesOptions};
+use crate::plan::Input;
+use crate::spec::{Binarize, PreprocessSpec, ShapesSpec};
+
+pub struct PreprocessStage;
+
+/// The prepared splits it writes (see `data::preprocess`), read by train, evaluate and plot.
+pub const TRAIN_SPLIT: &str = "train.bin";
+pub const VAL_SPLIT: &str = "val.bin";
+pub const TEST_SPLIT: &str = "test.bin";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreprocessParams {
+    /// The dataset's name and procedural options; its files reach this key through the
+    /// download stage's key, so where they were read from does not matter.
+    pub dataset: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shapes: Option<ShapesSpec>,
+    pub options: PreprocessSpec,
+}
 
 pub fn options(p: &PreprocessSpec) -> data::PreprocessOptions {
     data::PreprocessOptions {
@@ -26,9 +44,17 @@ pub fn options(p: &PreprocessSpec) -> data::PreprocessOptions {
     }
 }
 
-impl StageRunner for PreprocessRunner {
-    fn run(&self, ctx: &StageContext) -> anyhow::Result<()> {
-        let p: PreprocessParams = ctx.params()?;
+impl StageImpl for PreprocessStage {
+    const IMPLEMENTATION_VERSION: u32 = 1;
+    type Params = PreprocessParams;
+    /// The spec's own files, when the dataset is not a catalog one.
+    type Context = DatasetFilesContext;
+
+    fn run(
+        ctx: &StageContext,
+        p: PreprocessParams,
+        files: DatasetFilesContext,
+    ) -> anyhow::Result<()> {
         let raw = if let Some(s) = &p.shapes {
             let opts = ShapesOptions {
                 n_train: s.n_train,
@@ -38,14 +64,12 @@ impl StageRunner for PreprocessRunner {
             };
             data::raw::load_raw(RawSource::Shapes(&opts))?
         } else {
-            let dir = ctx.input("raw")?;
+            let dir = ctx.input(Input::Raw)?;
             // A carved test split reads the training files only: the download stage fetched
             // nothing else.
             let train_only = p.options.test_fraction > 0.0;
-            let context = &ctx.job.def.context;
-            let specs = super::download::file_specs(&p.dataset, context, train_only)?;
-            let catalog =
-                data::lookup(&p.dataset).filter(|_| super::download::own_files(context).is_none());
+            let specs = super::download::file_specs(&p.dataset, &files, train_only)?;
+            let catalog = data::lookup(&p.dataset).filter(|_| files.own_files().is_none());
             match catalog {
                 Some(entry) if !train_only => {
                     data::raw::load_raw(RawSource::Catalog { entry, dir })?

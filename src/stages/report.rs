@@ -7,25 +7,45 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use super::evaluate::EvalMetrics;
-use super::{StageContext, StageRunner};
-use crate::plan::params::ReportParams;
+use serde::{Deserialize, Serialize};
+
+use super::evaluate::{EvalMetrics, METRICS_FILE};
+use super::{StageContext, StageImpl};
+use crate::plan::Input;
+use crate::spec::MemberRow;
 use crate::report::{
     compare, notices_section, MemberResult, ReportFigure, ReportInput, ReportSection, ReportTable,
     ReportView, StageTiming, VIEW_FILE,
 };
 use crate::tables;
 
-pub struct ReportRunner;
+pub struct ReportStage;
 
-impl StageRunner for ReportRunner {
-    fn run(&self, ctx: &StageContext) -> anyhow::Result<()> {
-        let p: ReportParams = ctx.params()?;
+/// The cached part of the report (tables, embedded figures). The spec text, run timings and
+/// cache hits differ per run, so they are added when the run's results are published.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportParams {
+    pub members: Vec<MemberRow>,
+    /// `[evaluate] iwae_images`, which the tables name; left out at its default.
+    #[serde(
+        default = "crate::metrics::default_iwae_images",
+        skip_serializing_if = "crate::metrics::is_default_iwae_images"
+    )]
+    pub iwae_images: usize,
+}
+
+impl StageImpl for ReportStage {
+    // 2: tables named for what they measure, mean ± sd per seed, report_view.json.
+    const IMPLEMENTATION_VERSION: u32 = 2;
+    type Params = ReportParams;
+    type Context = ();
+
+    fn run(ctx: &StageContext, p: ReportParams, (): ()) -> anyhow::Result<()> {
         let mut members = Vec::new();
         for m in &p.members {
-            let dir = ctx.input(&format!("evaluate:{}", m.label))?;
+            let dir = ctx.input(Input::Evaluate(&m.label))?;
             let metrics: EvalMetrics =
-                serde_json::from_slice(&std::fs::read(dir.join("metrics.json"))?)
+                serde_json::from_slice(&std::fs::read(dir.join(METRICS_FILE))?)
                     .with_context(|| format!("failed to read the evaluation of {}", m.label))?;
             members.push(MemberResult {
                 label: m.label.clone(),

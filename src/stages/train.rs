@@ -5,47 +5,40 @@ use std::sync::atomic::Ordering;
 
 use anyhow::Context;
 
-use super::{StageContext, StageRunner};
+use serde::{Deserialize, Serialize};
+
+use super::preprocess::{TRAIN_SPLIT, VAL_SPLIT};
+use super::{StageContext, StageImpl};
 use crate::data::{read_prepared, Binarize};
 use crate::exec::ProgressHandle;
-use crate::model::{self, EpochMetrics, ModelConfig, TrainConfig, TrainData, TrainObserver};
-use crate::plan::params::TrainParams;
-use crate::spec::{variant, RunSpec};
+use crate::model::{self, EpochMetrics, TrainData, TrainObserver};
+use crate::plan::Input;
+use crate::spec::RunSpec;
 
-pub struct TrainRunner;
+pub struct TrainStage;
 
-/// The model's configuration for a validated run.
-pub fn model_config(run: &RunSpec, input_dim: usize) -> ModelConfig {
-    ModelConfig {
-        variant: run.variant,
-        input_dim,
-        latent_dim: run.latent_dim,
-        hidden: run.hidden.clone().unwrap_or_default(),
-        activation: run.activation.unwrap_or(model::Activation::Identity),
-        likelihood: run.likelihood,
-        beta: run.beta.unwrap_or(1.0) as f32,
-        kl_warmup_epochs: run.kl_warmup_epochs.unwrap_or(0),
-        noise: run.noise.as_ref().map(|n| match n.kind {
-            variant::NoiseKind::Gaussian => model::Noise::Gaussian {
-                std: n.level as f32,
-            },
-            variant::NoiseKind::Masking => model::Noise::Masking { p: n.level as f32 },
-        }),
-        l1: run.l1.unwrap_or(0.0) as f32,
-    }
+/// The trained model (what evaluate and plot load) and its per-epoch `metrics.csv`.
+pub const MODEL_FILE: &str = model::checkpoint::MODEL_FILE;
+pub const METRICS_FILE: &str = model::metrics_csv::FILE;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainParams {
+    pub run: RunSpec,
+    /// "corrupted" for a denoising AE, whose validation loss is measured on corrupted inputs
+    /// (since this field exists); absent otherwise, so other runs keep their keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<String>,
 }
 
-pub fn train_config(run: &RunSpec, dynamic_binarization: bool, threads: usize) -> TrainConfig {
-    TrainConfig {
-        epochs: run.epochs,
-        batch_size: run.batch_size,
-        lr: run.lr as f32,
-        betas: (run.adam_betas[0] as f32, run.adam_betas[1] as f32),
-        weight_decay: run.weight_decay as f32,
-        seed: run.seed,
-        device: run.device,
-        dynamic_binarization,
-        threads: Some(threads),
+impl TrainParams {
+    pub fn for_run(run: &RunSpec) -> Self {
+        TrainParams {
+            run: run.clone(),
+            validation: run
+                .variant
+                .validates_on_corrupted_inputs()
+                .then(|| "corrupted".to_string()),
+        }
     }
 }
 
@@ -73,15 +66,17 @@ impl TrainObserver for StageObserver<'_> {
     }
 }
 
-impl StageRunner for TrainRunner {
-    fn run(&self, ctx: &StageContext) -> anyhow::Result<()> {
-        let p: TrainParams = ctx.params()?;
-        let data = ctx.input("data")?;
-        let train = read_prepared(&data.join("train.bin"))?;
-        let val = read_prepared(&data.join("val.bin"))?;
+impl StageImpl for TrainStage {
+    const IMPLEMENTATION_VERSION: u32 = 1;
+    type Params = TrainParams;
+    type Context = ();
+
+    fn run(ctx: &StageContext, p: TrainParams, (): ()) -> anyhow::Result<()> {
+        let data = ctx.input(Input::Data)?;
+        let train = read_prepared(&data.join(TRAIN_SPLIT))?;
+        let val = read_prepared(&data.join(VAL_SPLIT))?;
         let dynamic = matches!(train.header.binarize, Binarize::Dynamic);
-        let mc = model_config(&p.run, train.dim);
-        let tc = train_config(&p.run, dynamic, ctx.threads);
+        let (mc, tc) = p.run.configs(train.dim, dynamic, ctx.threads);
         let input = TrainData {
             train: &train.images,
             val: (val.n > 0).then_some(&val.images[..]),

@@ -236,6 +236,28 @@ fn exec_stage_runs_one_stage_by_key_through_the_same_cache() {
     assert!(p.run(&["exec-stage", "xyz"]).status.code() == Some(2));
 }
 
+/// Issue 9, bug 10: `exec-stage KEY` ran whatever the job file said, so an edited `cmd`
+/// committed its output under the original key (and `verify` found nothing wrong).
+#[test]
+fn exec_stage_refuses_a_job_file_edited_after_planning() {
+    let p = TestProject::new();
+    p.write("spec.toml", CHAIN);
+    let key = keys(&p.plan_json("spec.toml", &[]))["gen"].clone();
+    let job_path = p.path().join(".pipeline/jobs").join(format!("{key}.json"));
+    let mut job: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&job_path).unwrap()).unwrap();
+    job["def"]["params"]["cmd"] = "echo forged > {out}/numbers.txt".into();
+    std::fs::write(&job_path, serde_json::to_vec_pretty(&job).unwrap()).unwrap();
+    let out = p.run(&["exec-stage", &key]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("does not match its key") && stderr(&out).contains("pipeline plan"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(p.cache_entries().is_empty(), "{:?}", p.cache_entries());
+}
+
 #[test]
 fn runs_lists_recorded_runs() {
     let p = TestProject::new();

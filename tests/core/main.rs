@@ -11,5 +11,6 @@ mod quickstart;
 mod report_tables;
 mod robustness;
 mod spec_errors;
+mod stage_keys;
 mod store_safety;
 mod sweep;

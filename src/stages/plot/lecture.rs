@@ -93,8 +93,9 @@ impl Figures<'_> {
         }
         let mut rocs = Vec::new();
         for m in self.members {
-            let scores: Vec<f64> =
-                serde_json::from_slice(&std::fs::read(m.eval_dir.join("test_scores.json"))?)?;
+            let scores: Vec<f64> = serde_json::from_slice(&std::fs::read(
+                m.eval_dir.join(crate::stages::evaluate::SCORES_FILE),
+            )?)?;
             let (a, n): (Vec<(f64, bool)>, Vec<(f64, bool)>) = scores
                 .iter()
                 .copied()

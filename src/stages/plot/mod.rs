@@ -7,15 +7,20 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 mod lecture;
+mod params;
 
-use super::evaluate::EvalMetrics;
-use super::{StageContext, StageRunner};
+pub use params::{PlotContext, PlotParams};
+
+use super::evaluate::{EvalMetrics, CODES_FILE, METRICS_FILE};
+use super::preprocess::TEST_SPLIT;
+use super::train::{METRICS_FILE as TRAIN_METRICS_FILE, MODEL_FILE};
+use super::{StageContext, StageImpl};
 use crate::data::{read_prepared, PreparedSplit};
 use crate::figures::{self, GridPanel, GridRow};
 use crate::model::{load_checkpoint, TrainedModel, Variant};
-use crate::plan::params::PlotParams;
+use crate::plan::Input;
 
-pub struct PlotRunner;
+pub struct PlotStage;
 
 /// One sweep member with everything the figures read.
 pub struct Member {
@@ -46,15 +51,15 @@ pub fn load_members(ctx: &StageContext, labels: &[String]) -> anyhow::Result<Vec
     labels
         .iter()
         .map(|label| {
-            let train_dir = ctx.input(&format!("train:{label}"))?.to_path_buf();
-            let eval_dir = ctx.input(&format!("evaluate:{label}"))?.to_path_buf();
+            let train_dir = ctx.input(Input::Train(label))?.to_path_buf();
+            let eval_dir = ctx.input(Input::Evaluate(label))?.to_path_buf();
             let metrics: EvalMetrics =
-                serde_json::from_slice(&std::fs::read(eval_dir.join("metrics.json"))?)
+                serde_json::from_slice(&std::fs::read(eval_dir.join(METRICS_FILE))?)
                     .with_context(|| format!("failed to read the evaluation of {label}"))?;
             Ok(Member {
                 label: label.clone(),
                 sweep: BTreeMap::new(),
-                model: load_checkpoint(&train_dir.join("model.safetensors"))?,
+                model: load_checkpoint(&train_dir.join(MODEL_FILE))?,
                 metrics,
                 train_dir,
                 eval_dir,
@@ -184,9 +189,8 @@ impl Figures<'_> {
             .into_iter()
             .filter_map(|v| representative(self.members, v, 2))
             .map(|m| -> anyhow::Result<figures::ScatterPanel> {
-                let codes: Vec<f32> = bytemuck::pod_collect_to_vec(&std::fs::read(
-                    m.eval_dir.join("test_codes.f32"),
-                )?);
+                let codes: Vec<f32> =
+                    bytemuck::pod_collect_to_vec(&std::fs::read(m.eval_dir.join(CODES_FILE))?);
                 Ok(figures::ScatterPanel {
                     title: format!("{} ({})", variant_name(m.variant()), m.label),
                     points: codes.chunks(2).take(n).map(|c| [c[0], c[1]]).collect(),
@@ -382,8 +386,8 @@ impl Figures<'_> {
             .members
             .iter()
             .map(|m| {
-                let text =
-                    std::fs::read_to_string(m.train_dir.join("metrics.csv")).unwrap_or_default();
+                let text = std::fs::read_to_string(m.train_dir.join(TRAIN_METRICS_FILE))
+                    .unwrap_or_default();
                 let (train_loss, val_loss) = read_curves(&text);
                 figures::TrainingRun {
                     name: m.label.clone(),
@@ -483,15 +487,18 @@ fn read_curves(csv: &str) -> (Vec<f64>, Vec<f64>) {
     (train, val)
 }
 
-impl StageRunner for PlotRunner {
-    fn run(&self, ctx: &StageContext) -> anyhow::Result<()> {
-        let p: PlotParams = ctx.params()?;
+impl StageImpl for PlotStage {
+    const IMPLEMENTATION_VERSION: u32 = 3;
+    type Params = PlotParams;
+    type Context = PlotContext;
+
+    fn run(ctx: &StageContext, p: PlotParams, context: PlotContext) -> anyhow::Result<()> {
         let labels: Vec<String> = p.members.iter().map(|m| m.label.clone()).collect();
         let mut members = load_members(ctx, &labels)?;
         for (m, row) in members.iter_mut().zip(&p.members) {
             m.sweep = row.sweep_values.clone();
         }
-        let test = read_prepared(&ctx.input("data")?.join("test.bin"))?;
+        let test = read_prepared(&ctx.input(Input::Data)?.join(TEST_SPLIT))?;
         let f = Figures {
             out: ctx.out,
             members: &members,
@@ -499,12 +506,7 @@ impl StageRunner for PlotRunner {
             w: test.cols,
             h: test.rows,
         };
-        let normal = ctx
-            .job
-            .def
-            .context
-            .get("anomaly_normal_classes")
-            .and_then(|v| serde_json::from_value::<Vec<u8>>(v.clone()).ok());
+        let normal = context.anomaly_normal_classes;
         for name in &p.plots.figures {
             let drawn = match name.as_str() {
                 "prior_samples" => f.prior_samples(),
