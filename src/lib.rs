@@ -8,6 +8,7 @@ pub mod exec;
 pub mod figures;
 pub mod metrics;
 pub mod model;
+pub mod platform;
 pub mod plan;
 pub mod process_stats;
 pub mod project;

@@ -221,6 +221,12 @@ fn interrupted_run_resumes_to_the_same_weights_and_checkpoint_round_trips() {
     assert_eq!(without_time(&full.metrics), without_time(&resumed.metrics));
     let csv = std::fs::read_to_string(&resumed.metrics_path).unwrap();
     assert_eq!(csv.lines().count(), 1 + 5, "{csv}");
+    // Bug 12: equal tensors must also give equal bytes (the metadata order used to vary).
+    assert_eq!(
+        std::fs::read(&full.model_path).unwrap(),
+        std::fs::read(&resumed.model_path).unwrap(),
+        "model.safetensors of a fresh and a resumed run differ"
+    );
 
     let loaded = load_checkpoint(&resumed.model_path).unwrap();
     assert_eq!(loaded.config, m);

@@ -52,7 +52,8 @@ impl StageLock {
         };
         file.set_len(0)?;
         file.seek(SeekFrom::Start(0))?;
-        write!(file, "pid {} host {}", std::process::id(), hostname())?;
+        let host = crate::platform::hostname();
+        write!(file, "pid {} host {host}", std::process::id())?;
         file.flush()?;
         Ok((StageLock { file }, wait))
     }
@@ -63,12 +64,6 @@ impl Drop for StageLock {
         let _ = self.file.set_len(0);
         let _ = self.file.unlock();
     }
-}
-
-pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// Project-wide lock: runs hold it shared, `gc` exclusively, so gc never deletes what a run

@@ -42,11 +42,26 @@ pub struct FileSpec {
     pub urls: Vec<String>,
     /// An explicit local file named by the spec; tried before every other source.
     pub path: Option<PathBuf>,
+    /// Decompressed payload size in bytes, when known (catalog files): checked on every
+    /// source and used to cap a download.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
 }
+
+/// Cap on a download of a file whose size is not declared (a spec's own files): far past any
+/// dataset this tool trains on, yet no server can stream to the disk's end.
+pub const UNDECLARED_BODY_LIMIT: u64 = 4 << 30;
 
 impl FileSpec {
     pub fn gz_name(&self) -> String {
         format!("{}.gz", self.name)
+    }
+
+    /// The most bytes a server may send for this file: its size plus gzip's worst-case
+    /// overhead (stored blocks: 5 bytes per 64 KiB, plus header and trailer).
+    pub fn body_limit(&self) -> u64 {
+        self.size
+            .map_or(UNDECLARED_BODY_LIMIT, |s| s.saturating_add(s / 1024 + 4096))
     }
 }
 
@@ -98,6 +113,7 @@ impl CatalogEntry {
                     .map(|base| format!("{base}{}.gz", f.name))
                     .collect(),
                 path: None,
+                size: Some(f.size),
             })
             .collect()
     }
@@ -310,6 +326,7 @@ impl DatasetFiles {
                     sha256: sha,
                     urls: r.url.iter().cloned().collect(),
                     path: r.path.clone(),
+                    size: None,
                 })
             })
             .collect()

@@ -2,7 +2,7 @@
 //! the dataset has at most ten classes, otherwise the first hundred examples.
 
 use super::preprocess::PreprocessError;
-use super::raw::RawDataset;
+use super::dataset::RawDataset;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::Path;

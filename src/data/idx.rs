@@ -39,6 +39,8 @@ pub enum IdxError {
         expected: u64,
         got: u64,
     },
+    #[error("failed to decode {}: the header's dimensions ({dims}) multiply past 2^64 bytes; the file is not a valid IDX file", .file.display())]
+    Overflow { file: PathBuf, dims: String },
     #[error("failed to decode {}: dimension of size zero ({dims})", .file.display())]
     ZeroDim { file: PathBuf, dims: String },
     #[error("failed to load {} with {}: {n_images} images but {n_labels} labels", .images.display(), .labels.display())]
@@ -131,8 +133,14 @@ fn parse_header(file: &Path, payload: &[u8], expected_magic: u32) -> Result<Vec<
             dims: dims_text,
         });
     }
-    let expected = dims.iter().map(|&d| d as u64).product::<u64>();
     let got = (payload.len() - need) as u64;
+    // Checked: three u32 dimensions can multiply past u64 and wrap onto the real length.
+    let Some(expected) = dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d as u64)) else {
+        return Err(IdxError::Overflow {
+            file: file.into(),
+            dims: dims_text,
+        });
+    };
     if got != expected {
         return Err(IdxError::Length {
             file: file.into(),

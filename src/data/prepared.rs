@@ -5,11 +5,23 @@
 //! n_classes u32 | n_factors u32 | json_len u32 | JSON | zero padding to a multiple of 8 |
 //! pixels `n*rows*cols` f32 | labels `n` u8 | factors `n*n_factors` u8. All integers LE.
 
-use super::preprocess::Binarize;
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+
+/// How pixels in [0,1] are binarized.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(tag = "mode", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Binarize {
+    /// Greyscale `v / 255`.
+    #[default]
+    None,
+    /// `1` where `v / 255 > threshold`, else `0`.
+    Static { threshold: f64 },
+    /// Greyscale stored; the trainer draws Bernoulli pixels each epoch (Burda et al. 2016).
+    Dynamic,
+}
 
 pub const MAGIC: &[u8; 8] = b"PIPEPREP";
 pub const VERSION: u32 = 1;
@@ -201,13 +213,22 @@ pub fn read_prepared(path: &Path) -> Result<PreparedSplit, PreparedError> {
         u32_at(&fixed, 40),
     );
     let data_start = (FIXED_LEN + json_len).next_multiple_of(8);
-    let dim = rows * cols;
-    let expected = data_start as u64 + (n * dim * 4 + n + n * n_factors) as u64;
-    if file_len != expected {
+    // Checked: the header's numbers come from the file, and a wrapped product could match
+    // a short file and then ask for an impossible allocation.
+    let expected = [n as u64, rows as u64, cols as u64, 4]
+        .iter()
+        .try_fold(1u64, |a, &b| a.checked_mul(b))
+        .and_then(|images| images.checked_add(n as u64))
+        .and_then(|s| s.checked_add((n as u64).checked_mul(n_factors as u64)?))
+        .and_then(|s| s.checked_add(data_start as u64));
+    if expected != Some(file_len) {
+        let expected = expected.map_or("more than 2^64".to_string(), |e| e.to_string());
         return Err(invalid(format!(
             "file has {file_len} bytes, header says {expected} (truncated or trailing data)"
         )));
     }
+    // Every size below now fits in the file's length.
+    let dim = rows * cols;
     let mut json = vec![0u8; data_start - FIXED_LEN];
     file.read_exact(&mut json).map_err(rerr)?;
     let header: PreparedHeader = serde_json::from_slice(&json[..json_len])

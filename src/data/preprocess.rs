@@ -3,25 +3,13 @@
 //! seeded train/val split, optional carved test split), then pixel scaling or binarization.
 
 use super::contact_sheet::write_contact_sheet;
+pub use super::prepared::Binarize;
 use super::prepared::{PreparedError, PreparedHeader, PreparedWriter, VERSION};
-use super::raw::{RawDataset, RawSplit};
+use super::dataset::{RawDataset, RawSplit};
 pub use super::split::{split_indices, stratified_subset, SplitIndices};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-
-/// How pixels in [0,1] are binarized.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-#[serde(tag = "mode", rename_all = "lowercase", deny_unknown_fields)]
-pub enum Binarize {
-    /// Greyscale `v / 255`.
-    #[default]
-    None,
-    /// `1` where `v / 255 > threshold`, else `0`.
-    Static { threshold: f64 },
-    /// Greyscale stored; the trainer draws Bernoulli pixels each epoch (Burda et al. 2016).
-    Dynamic,
-}
 
 /// Preprocessing options; plain data so the core can hash them into the preprocess key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 //! out of the training files for datasets whose own test split is missing or must stay unused.
 
 use super::preprocess::PreprocessOptions;
-use super::raw::RawDataset;
+use super::dataset::RawDataset;
 use super::SplitMix64;
 
 /// Seed offsets of the independent random streams. Separate streams keep each choice stable
