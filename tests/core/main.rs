@@ -1,12 +1,16 @@
 //! Integration tests of the orchestrator core, compiled into one binary.
 
 mod support;
+#[path = "../common/mod.rs"]
+mod common;
 
 mod cache_invalidation;
 mod dag;
 mod datasets;
+mod download_stage;
 mod execution;
 mod quickstart;
 mod robustness;
 mod spec_errors;
+mod stage_processes;
 mod sweep;
