@@ -428,3 +428,27 @@ fn denoising_validation_sees_corrupted_inputs() {
     let rel = (train_loss - val_loss).abs() / train_loss;
     assert!(rel < 0.02, "train {train_loss} vs validation {val_loss}");
 }
+
+#[test]
+fn issue_9_bug_2_a_model_too_large_for_memory_is_an_error_not_an_abort() {
+    // 2^38-wide hidden layer: ~2^48 parameters, past any address space (the issue's
+    // hidden = [1048576], latent_dim = 65536 asked for 827 GB and aborted the process).
+    let m = ModelConfig {
+        hidden: vec![1 << 38],
+        ..model(Variant::Vae)
+    };
+    let data = dataset(8, 12, 1);
+    let td = TrainData {
+        train: &data,
+        val: None,
+        dim: 12,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let err = train(&m, &train_cfg(1), &td, dir.path(), &mut Silent).unwrap_err();
+    assert!(matches!(err, ModelError::Alloc { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("failed to allocate the model parameters: ") && text.contains("GiB"),
+        "{text}"
+    );
+}
