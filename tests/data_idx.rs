@@ -184,3 +184,12 @@ fn issue_9_header_dimensions_that_overflow_are_rejected_not_wrapped() {
     assert!(matches!(err, IdxError::Overflow { .. }), "{err}");
     assert!(!message(&err).contains("12884901887"), "{err}");
 }
+
+#[test]
+fn issue_9_an_io_error_is_named_once_in_a_printed_error_chain() {
+    let tmp = TempDir::new().unwrap();
+    let err = idx::read_images(&tmp.path().join("absent")).unwrap_err();
+    // `{:#}` prints the message and every source: the OS error used to appear twice.
+    let text = format!("{:#}", anyhow::Error::from(err));
+    assert_eq!(text.matches("os error").count(), 1, "{text}");
+}

@@ -75,9 +75,9 @@ pub fn write_contact_sheet(
         file: path.into(),
         detail: e.to_string(),
     };
-    let io_err = |source| PreprocessError::Write {
+    let io_err = |error| PreprocessError::Write {
         file: path.into(),
-        source,
+        error,
     };
     let result = (|| {
         let file = File::create(&tmp).map_err(io_err)?;

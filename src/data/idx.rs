@@ -14,8 +14,8 @@ pub const IMAGES_MAGIC: u32 = 0x0000_0803;
 /// Why an IDX file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum IdxError {
-    #[error("failed to read {}: {source}", .file.display())]
-    Read { file: PathBuf, source: io::Error },
+    #[error("failed to read {}: {error}", .file.display())]
+    Read { file: PathBuf, error: io::Error },
     #[error("failed to decode {}: corrupt gzip: {detail}", .file.display())]
     Gzip { file: PathBuf, detail: String },
     #[error("failed to decode {}: {len} bytes is shorter than the {need}-byte IDX header", .file.display())]
@@ -64,9 +64,9 @@ pub struct IdxImages {
 /// Reads a file in one read and gunzips it if it starts with the gzip magic (by content, so a
 /// misnamed file still works).
 pub fn read_payload(path: &Path) -> Result<Vec<u8>, IdxError> {
-    let bytes = std::fs::read(path).map_err(|source| IdxError::Read {
+    let bytes = std::fs::read(path).map_err(|error| IdxError::Read {
         file: path.into(),
-        source,
+        error,
     })?;
     if !is_gzip(&bytes) {
         return Ok(bytes);

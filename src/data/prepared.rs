@@ -67,10 +67,10 @@ pub struct PreparedSplit {
 /// Why a prepared file could not be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum PreparedError {
-    #[error("failed to write {}: {source}", .file.display())]
-    Write { file: PathBuf, source: io::Error },
-    #[error("failed to read {}: {source}", .file.display())]
-    Read { file: PathBuf, source: io::Error },
+    #[error("failed to write {}: {error}", .file.display())]
+    Write { file: PathBuf, error: io::Error },
+    #[error("failed to read {}: {error}", .file.display())]
+    Read { file: PathBuf, error: io::Error },
     #[error("failed to read {}: not a prepared file (bad magic)", .file.display())]
     BadMagic { file: PathBuf },
     #[error("failed to read {}: format version {got}, this build reads {VERSION}", .file.display())]
@@ -98,9 +98,9 @@ pub struct PreparedWriter {
 impl PreparedWriter {
     pub fn create(path: &Path, header: &PreparedHeader) -> Result<Self, PreparedError> {
         let tmp = path.with_extension(format!("bin.tmp-{}", std::process::id()));
-        let werr = |source| PreparedError::Write {
+        let werr = |error| PreparedError::Write {
             file: path.into(),
-            source,
+            error,
         };
         let file = File::create(&tmp).map_err(werr)?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
@@ -138,18 +138,18 @@ impl PreparedWriter {
                 .iter()
                 .try_for_each(|p| self.out.write_all(&p.to_le_bytes()))
         };
-        res.map_err(|source| PreparedError::Write {
+        res.map_err(|error| PreparedError::Write {
             file: self.path.clone(),
-            source,
+            error,
         })
     }
 
     /// Writes labels and factors, syncs and renames into place.
     pub fn finish(mut self, labels: &[u8], factors: Option<&[u8]>) -> Result<(), PreparedError> {
         let path = self.path.clone();
-        let werr = |source| PreparedError::Write {
+        let werr = |error| PreparedError::Write {
             file: path.clone(),
-            source,
+            error,
         };
         let res = (|| {
             self.out.write_all(labels)?;
@@ -180,9 +180,9 @@ fn u32_at(b: &[u8], at: usize) -> usize {
 
 /// Reads a split: the header, then pixels straight into the f32 buffer with one read.
 pub fn read_prepared(path: &Path) -> Result<PreparedSplit, PreparedError> {
-    let rerr = |source| PreparedError::Read {
+    let rerr = |error| PreparedError::Read {
         file: path.into(),
-        source,
+        error,
     };
     let invalid = |detail: String| PreparedError::Invalid {
         file: path.into(),

@@ -87,10 +87,10 @@ pub enum PreprocessError {
     Options(String),
     #[error(transparent)]
     Prepared(#[from] PreparedError),
-    #[error("failed to write {}: {source}", .file.display())]
+    #[error("failed to write {}: {error}", .file.display())]
     Write {
         file: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("failed to write {}: {detail}", .file.display())]
     Png { file: PathBuf, detail: String },
@@ -259,9 +259,9 @@ pub fn preprocess(
     out_dir: &Path,
 ) -> Result<PreprocessSummary, PreprocessError> {
     validate(raw, opts)?;
-    std::fs::create_dir_all(out_dir).map_err(|source| PreprocessError::Write {
+    std::fs::create_dir_all(out_dir).map_err(|error| PreprocessError::Write {
         file: out_dir.into(),
-        source,
+        error,
     })?;
     let SplitIndices {
         train,
@@ -337,6 +337,6 @@ pub fn preprocess(
     let tmp = out_dir.join(format!("summary.json.tmp-{}", std::process::id()));
     std::fs::write(&tmp, json)
         .and_then(|_| std::fs::rename(&tmp, &path))
-        .map_err(|source| PreprocessError::Write { file: path, source })?;
+        .map_err(|error| PreprocessError::Write { file: path, error })?;
     Ok(summary)
 }
