@@ -41,7 +41,11 @@ pub fn peak_rss_bytes() -> Option<u64> {
     }
     let max = u64::try_from(usage.ru_maxrss).ok()?;
     // macOS reports bytes; the BSDs report kilobytes, as Linux does.
-    Some(if cfg!(target_os = "macos") { max } else { max * 1024 })
+    Some(if cfg!(target_os = "macos") {
+        max
+    } else {
+        max * 1024
+    })
 }
 
 /// Resets the peak so a measurement covers only what follows (writing "5" to `clear_refs`

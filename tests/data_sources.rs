@@ -152,7 +152,11 @@ fn issue_9_a_truncated_mirror_copy_is_reported_with_the_source_that_was_used() {
     opts.mirror = Some(mirror.display().to_string());
     opts.system_dirs = vec![system.clone()];
     let report = fetch(&spec(&raw, vec![]), &opts, &tmp.path().join(NAME)).unwrap();
-    assert!(report.source.starts_with("system folder"), "{}", report.source);
+    assert!(
+        report.source.starts_with("system folder"),
+        "{}",
+        report.source
+    );
     // The data folder simply lacks the file (not worth a word); the mirror's copy is broken.
     assert_eq!(report.passed_over.len(), 1, "{:?}", report.passed_over);
     let skipped = report.passed_over[0].to_string();

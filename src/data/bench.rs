@@ -46,10 +46,7 @@ pub enum BenchError {
     #[error(transparent)]
     Preprocess(#[from] PreprocessError),
     #[error("failed to create benchmark folder {}: {error}", .dir.display())]
-    TempDir {
-        dir: PathBuf,
-        error: std::io::Error,
-    },
+    TempDir { dir: PathBuf, error: std::io::Error },
 }
 
 /// Decodes and preprocesses the Fashion-MNIST files found in `raw_dir` (`.gz` or raw names)

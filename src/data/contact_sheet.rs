@@ -1,8 +1,8 @@
 //! Contact sheet PNG of training examples: one row per class (first ten examples of each) when
 //! the dataset has at most ten classes, otherwise the first hundred examples.
 
-use super::preprocess::PreprocessError;
 use super::dataset::RawDataset;
+use super::preprocess::PreprocessError;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::Path;

@@ -154,7 +154,10 @@ pub fn fetch_file_cancellable(
         };
         match result {
             Ok(mut report) => {
-                report.passed_over = attempts.into_iter().filter(Attempt::is_worth_reporting).collect();
+                report.passed_over = attempts
+                    .into_iter()
+                    .filter(Attempt::is_worth_reporting)
+                    .collect();
                 return Ok(report);
             }
             Err((AttemptFailure::Cancelled, _)) => {
@@ -335,8 +338,12 @@ fn watched_transfer(
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel();
     let worker = {
-        let (agent, url, partial, stop) =
-            (agent.clone(), url.to_string(), partial.to_path_buf(), stop.clone());
+        let (agent, url, partial, stop) = (
+            agent.clone(),
+            url.to_string(),
+            partial.to_path_buf(),
+            stop.clone(),
+        );
         std::thread::spawn(move || {
             http_transfer(&agent, &url, &partial, limit, &stop, &mut |p| {
                 let _ = tx.send(p);

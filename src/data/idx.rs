@@ -135,7 +135,10 @@ fn parse_header(file: &Path, payload: &[u8], expected_magic: u32) -> Result<Vec<
     }
     let got = (payload.len() - need) as u64;
     // Checked: three u32 dimensions can multiply past u64 and wrap onto the real length.
-    let Some(expected) = dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d as u64)) else {
+    let Some(expected) = dims
+        .iter()
+        .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
+    else {
         return Err(IdxError::Overflow {
             file: file.into(),
             dims: dims_text,

@@ -22,14 +22,14 @@ pub mod split;
 pub mod transfer;
 pub mod verify;
 
+/// The splits' and samples' generator (one splitmix64 for the whole crate).
+pub use crate::model::rng::SplitMix64;
 pub use catalog::{lookup, names, CatalogEntry, DatasetFiles, FileRole, FileSpec};
 pub use fetch::{fetch_file, FetchError, FetchOptions, FetchProgress, FetchReport};
 pub use prepared::{read_prepared, write_prepared, PreparedHeader, PreparedSplit};
 pub use preprocess::{preprocess, Binarize, PreprocessOptions, PreprocessSummary};
 pub use raw::{load_raw, RawDataset, RawSource};
 pub use shapes::{generate, ShapesDataset, ShapesOptions};
-/// The splits' and samples' generator (one splitmix64 for the whole crate).
-pub use crate::model::rng::SplitMix64;
 
 use sha2::{Digest, Sha256};
 

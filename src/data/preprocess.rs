@@ -3,9 +3,9 @@
 //! seeded train/val split, optional carved test split), then pixel scaling or binarization.
 
 use super::contact_sheet::write_contact_sheet;
+use super::dataset::{RawDataset, RawSplit};
 pub use super::prepared::Binarize;
 use super::prepared::{PreparedError, PreparedHeader, PreparedWriter, VERSION};
-use super::dataset::{RawDataset, RawSplit};
 pub use super::split::{split_indices, stratified_subset, SplitIndices};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};

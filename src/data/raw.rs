@@ -4,8 +4,8 @@
 use super::catalog::{CatalogEntry, FileRole, FileSpec};
 pub use super::dataset::{RawDataset, RawSplit};
 use super::idx::{self, IdxError, IdxImages};
-use super::{sha256_hex, verify};
 use super::shapes::{try_generate, ShapesError, ShapesOptions};
+use super::{sha256_hex, verify};
 use std::path::{Path, PathBuf};
 
 /// Why a dataset could not be loaded from its files.

@@ -110,7 +110,9 @@ fn subspace_eigenpairs(a: &[f64], d: usize, k: usize) -> (Vec<f64>, Vec<f64>) {
     // Deterministic pseudo-random start (SplitMix64), column-major d × p.
     let mut state = 0x5EED_u64;
     let mut q: Vec<f64> = (0..d * p)
-        .map(|_| (crate::model::rng::splitmix64(&mut state) >> 11) as f64 / (1u64 << 53) as f64 - 0.5)
+        .map(|_| {
+            (crate::model::rng::splitmix64(&mut state) >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        })
         .collect();
     orthonormalize(&mut q, d, p);
     let column_major = (1, d as isize);

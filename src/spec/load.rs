@@ -53,7 +53,11 @@ pub fn read_raw(path: &Path, set: &[String]) -> Result<(SpecSource, RawSpec), Sp
     };
     // Opening a FIFO or device blocks, out of reach of Ctrl-C and SIGTERM: refuse it first.
     if let Some(meta) = std::fs::metadata(path).ok().filter(|m| !m.is_file()) {
-        let what = if meta.is_dir() { "a folder" } else { "not a regular file" };
+        let what = if meta.is_dir() {
+            "a folder"
+        } else {
+            "not a regular file"
+        };
         return Err(unreadable(
             format!("failed to read spec: it is {what}"),
             Some("give the path of a .toml file".into()),

@@ -5,6 +5,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::{gzip, serve, Reply};
+use crate::robustness::wait_until;
+use crate::stage_processes::wait_or_kill;
 use crate::support::*;
 use pipeline::data::idx::{encode_images, encode_labels};
 
@@ -38,39 +40,47 @@ fn issue_9_bug_3_one_ctrl_c_stops_a_download_from_a_silent_server() {
     let (_, images) = &payloads()[0];
     let body = gzip(images);
     // The server sends a few bytes, then nothing for a minute.
-    let server = serve(vec![Reply::ok(&body).stalled(10, Duration::from_secs(60)); 2]);
+    let server = serve(vec![
+        Reply::ok(&body).stalled(10, Duration::from_secs(60));
+        2
+    ]);
     let p = TestProject::new();
     p.write("spec.toml", &url_spec(&server.base));
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("pipeline"))
-        .args(["run", "spec.toml", "--progress", "plain", "--stage", "download"])
+        .args([
+            "run",
+            "spec.toml",
+            "--progress",
+            "plain",
+            "--stage",
+            "download",
+        ])
         .current_dir(p.path())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let t = Instant::now();
-    while server.requests().is_empty() {
-        assert!(t.elapsed() < Duration::from_secs(30), "no request reached the server");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(
+        "a request to reach the server",
+        Duration::from_secs(30),
+        || !server.requests().is_empty(),
+    );
     std::thread::sleep(Duration::from_millis(300));
     let t = Instant::now();
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if t.elapsed() > Duration::from_secs(10) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("one Ctrl-C did not stop the download within 10 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_or_kill(
+        &mut child,
+        Duration::from_secs(10),
+        "pipeline after one Ctrl-C",
+    );
     let mut err = String::new();
     let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err);
     assert_eq!(status.code(), Some(130), "{err}");
-    assert!(t.elapsed() < Duration::from_secs(3), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        t.elapsed()
+    );
     assert!(!err.contains("panicked at"), "{err}");
     assert!(p.cache_entries().is_empty());
 }
@@ -87,7 +97,14 @@ fn issue_9_a_broken_mirror_copy_is_named_with_why_and_what_was_used_instead() {
     std::fs::create_dir_all(&mirror).unwrap();
     std::fs::write(mirror.join("train_images.gz"), &good[..good.len() / 2]).unwrap();
     std::fs::write(mirror.join("train_labels.gz"), gzip(&payloads[1].1)).unwrap();
-    let out = p.run(&["run", "spec.toml", "--stage", "download", "--data-mirror", "mirror"]);
+    let out = p.run(&[
+        "run",
+        "spec.toml",
+        "--stage",
+        "download",
+        "--data-mirror",
+        "mirror",
+    ]);
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
     assert!(!err.contains("panicked at"), "{err}");
@@ -104,7 +121,10 @@ fn issue_9_a_broken_mirror_copy_is_named_with_why_and_what_was_used_instead() {
         "{warning}"
     );
     assert!(
-        err.contains(&format!("train_images from {}/train_images.gz", server.base)),
+        err.contains(&format!(
+            "train_images from {}/train_images.gz",
+            server.base
+        )),
         "which source was used is said: {err}"
     );
     assert_eq!(server.requests().len(), 1);

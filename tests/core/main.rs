@@ -1,8 +1,8 @@
 //! Integration tests of the orchestrator core, compiled into one binary.
 
-mod support;
 #[path = "../common/mod.rs"]
 mod common;
+mod support;
 
 mod cache_invalidation;
 mod dag;

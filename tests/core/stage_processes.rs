@@ -4,28 +4,15 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::robustness::{spawn_run, wait_until};
 use crate::support::*;
 
-fn spawn_run(p: &TestProject, spec: &str) -> Child {
-    Command::new(assert_cmd::cargo::cargo_bin("pipeline"))
-        .args(["run", spec, "--progress", "plain"])
-        .current_dir(p.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn pipeline")
-}
-
-fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !f() {
-        assert!(t.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// Waits for `child` up to `timeout`; kills it and fails if it is still running.
-fn wait_or_kill(child: &mut Child, timeout: Duration, what: &str) -> std::process::ExitStatus {
+pub(crate) fn wait_or_kill(
+    child: &mut Child,
+    timeout: Duration,
+    what: &str,
+) -> std::process::ExitStatus {
     let t = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -62,7 +49,7 @@ fn issue_9_bug_11_kill_9_takes_a_stages_subshells_with_it() {
         ),
     );
     let mut child = spawn_run(&p, "spec.toml");
-    wait_for("the stage to start", Duration::from_secs(30), || {
+    wait_until("the stage to start", Duration::from_secs(30), || {
         started.exists()
     });
     // Let the subshell get going before the kill.
@@ -86,7 +73,7 @@ fn issue_9_bug_3_a_second_ctrl_c_leaves_no_temp_folder() {
     );
     let mut child = spawn_run(&p, "spec.toml");
     let tmp = p.path().join(".pipeline/tmp");
-    wait_for("the stage to start", Duration::from_secs(30), || {
+    wait_until("the stage to start", Duration::from_secs(30), || {
         std::fs::read_dir(&tmp)
             .map(|rd| rd.flatten().any(|e| e.path().join("out/started").exists()))
             .unwrap_or(false)
@@ -118,6 +105,9 @@ fn issue_9_bug_3_a_fifo_given_as_the_spec_is_refused_not_waited_on() {
     let status = wait_or_kill(&mut child, Duration::from_secs(10), "pipeline plan FIFO");
     let err = stderr_of(&mut child);
     assert_eq!(status.code(), Some(2), "{err}");
-    assert!(err.contains("spec.toml") && err.contains("not a regular file"), "{err}");
+    assert!(
+        err.contains("spec.toml") && err.contains("not a regular file"),
+        "{err}"
+    );
     assert!(!err.contains("panicked at"), "{err}");
 }
