@@ -282,7 +282,7 @@ fn issue_9_a_body_past_the_declared_size_is_refused_without_being_stored() {
         most = most.max(p.bytes)
     })
     .unwrap_err();
-    let limit = file.body_limit();
+    let limit = pipeline::data::sources::body_limit(&file);
     assert!(
         failures(&err).contains(&AttemptFailure::TooLarge {
             limit,

@@ -48,20 +48,9 @@ pub struct FileSpec {
     pub size: Option<u64>,
 }
 
-/// Cap on a download of a file whose size is not declared (a spec's own files): far past any
-/// dataset this tool trains on, yet no server can stream to the disk's end.
-pub const UNDECLARED_BODY_LIMIT: u64 = 4 << 30;
-
 impl FileSpec {
     pub fn gz_name(&self) -> String {
         format!("{}.gz", self.name)
-    }
-
-    /// The most bytes a server may send for this file: its size plus gzip's worst-case
-    /// overhead (stored blocks: 5 bytes per 64 KiB, plus header and trailer).
-    pub fn body_limit(&self) -> u64 {
-        self.size
-            .map_or(UNDECLARED_BODY_LIMIT, |s| s.saturating_add(s / 1024 + 4096))
     }
 }
 

@@ -3,7 +3,9 @@
 
 use super::catalog::FileSpec;
 use super::is_gzip;
-use super::sources::{candidate_sources, folder_candidates, http_transfer, Source, Transfer};
+use super::sources::{
+    body_limit, candidate_sources, folder_candidates, http_transfer, Source, Transfer,
+};
 pub use super::transfer::{
     resolve_mirror, Attempt, AttemptFailure, FetchOptions, FetchProgress, MIRROR_ENV,
 };
@@ -262,7 +264,7 @@ fn from_url(
     let mut restarted_after_mismatch = false;
     loop {
         tries += 1;
-        match watched_transfer(agent, url, &partial, file.body_limit(), progress, cancel) {
+        match watched_transfer(agent, url, &partial, body_limit(file), progress, cancel) {
             Ok(transfer) => {
                 let bytes = fs::read(&partial).map_err(|e| {
                     io_fail(format!("failed to read {}: {e}", partial.display()), tries)

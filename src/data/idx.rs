@@ -76,7 +76,9 @@ pub fn read_payload(path: &Path) -> Result<Vec<u8>, IdxError> {
         .try_into()
         .map(u32::from_le_bytes)
         .unwrap_or(0) as usize;
-    let mut out = Vec::with_capacity(hint.min(1 << 30));
+    let mut out = Vec::new();
+    // Only a hint: if even that much memory is not available, let the decoder grow the buffer.
+    let _ = out.try_reserve_exact(hint.min(1 << 30));
     MultiGzDecoder::new(&bytes[..])
         .read_to_end(&mut out)
         .map_err(|e| IdxError::Gzip {

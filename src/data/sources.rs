@@ -80,6 +80,17 @@ pub fn folder_candidates(dir: &Path, dataset: &str, file: &FileSpec) -> Vec<Path
     out
 }
 
+/// Cap on a download of a file whose size is not declared (a spec's own files): far past any
+/// dataset this tool trains on, yet no server can stream to the disk's end.
+pub const UNDECLARED_BODY_LIMIT: u64 = 4 << 30;
+
+/// The most bytes a server may send for `file`: its size plus gzip's worst-case overhead
+/// (stored blocks: 5 bytes per 64 KiB, plus header and trailer).
+pub fn body_limit(file: &FileSpec) -> u64 {
+    file.size
+        .map_or(UNDECLARED_BODY_LIMIT, |s| s.saturating_add(s / 1024 + 4096))
+}
+
 /// Maps a ureq error to the reason reported for this source, and whether retrying may help.
 pub fn classify_ureq_error(err: ureq::Error) -> (AttemptFailure, bool) {
     match err {
