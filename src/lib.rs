@@ -9,6 +9,7 @@ pub mod figures;
 pub mod metrics;
 pub mod model;
 pub mod plan;
+pub mod platform;
 pub mod process_stats;
 pub mod project;
 pub mod registry;

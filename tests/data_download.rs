@@ -267,3 +267,83 @@ fn stall_mid_body_times_out_then_resumes_with_range() {
     assert_eq!(requests[1].range.as_deref(), Some("bytes=300-"));
     assert_eq!(std::fs::read(&dest).unwrap(), gz);
 }
+
+#[test]
+fn issue_9_a_body_past_the_declared_size_is_refused_without_being_stored() {
+    let (raw, _) = labels_file_fixture();
+    // A server that answers with ten times the file: it used to be streamed in full.
+    let server = serve(vec![Reply::ok(&vec![7u8; raw.len() * 10])]);
+    let tmp = TempDir::new().unwrap();
+    let dest = tmp.path().join(NAME);
+    let mut file = spec(&raw, vec![server.url("x.gz")]);
+    file.size = Some(raw.len() as u64);
+    let mut most = 0;
+    let err = fetch_file(DATASET, &file, &options(tmp.path()), &dest, &mut |p| {
+        most = most.max(p.bytes)
+    })
+    .unwrap_err();
+    let limit = pipeline::data::sources::body_limit(&file);
+    assert!(
+        failures(&err).contains(&AttemptFailure::TooLarge {
+            limit,
+            got: raw.len() as u64 * 10
+        }),
+        "{err}"
+    );
+    assert_eq!(most, 0, "nothing of the body was written");
+    assert!(!partial_path(&dest).exists() && !dest.exists());
+}
+
+#[test]
+fn issue_9_a_declared_size_is_checked_and_reported_with_both_numbers() {
+    let (raw, _) = labels_file_fixture();
+    let server = serve(vec![Reply::ok(&raw[..raw.len() - 8])]);
+    let tmp = TempDir::new().unwrap();
+    let mut file = spec(&raw, vec![server.url("x")]);
+    file.size = Some(raw.len() as u64);
+    let err = fetch(&file, &options(tmp.path()), &tmp.path().join(NAME)).unwrap_err();
+    assert!(
+        err.to_string().contains(&format!(
+            "wrong size: the payload is {} bytes, expected {}",
+            raw.len() - 8,
+            raw.len()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn issue_9_bug_3_cancelling_stops_a_silent_transfer_at_once() {
+    use pipeline::data::fetch::{fetch_file_cancellable, FetchError};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let (raw, gz) = labels_file_fixture();
+    let server = serve(vec![Reply::ok(&gz).stalled(10, Duration::from_secs(20))]);
+    let tmp = TempDir::new().unwrap();
+    let mut opts = options(tmp.path());
+    opts.read_timeout = Duration::from_secs(20);
+    let cancel = AtomicBool::new(false);
+    let started = std::time::Instant::now();
+    let result = std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(300));
+            cancel.store(true, Ordering::Relaxed);
+        });
+        fetch_file_cancellable(
+            DATASET,
+            &spec(&raw, vec![server.url("x.gz")]),
+            &opts,
+            &tmp.path().join(NAME),
+            &mut |_| {},
+            &cancel,
+        )
+    });
+    assert!(
+        matches!(result, Err(FetchError::Cancelled { .. })),
+        "{result:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+}

@@ -147,3 +147,49 @@ fn loading_checks_payload_checksums() {
         "{err}"
     );
 }
+
+/// A header with n, rows, cols whose product is `payload` bytes only after wrapping past 2^64.
+fn crafted_images(n: u32, rows: u32, cols: u32, payload: usize) -> Vec<u8> {
+    let mut bytes = idx::IMAGES_MAGIC.to_be_bytes().to_vec();
+    for d in [n, rows, cols] {
+        bytes.extend_from_slice(&d.to_be_bytes());
+    }
+    bytes.resize(16 + payload, 7);
+    bytes
+}
+
+#[test]
+fn issue_9_header_dimensions_that_overflow_are_rejected_not_wrapped() {
+    let tmp = TempDir::new().unwrap();
+    // 300 × 2209996953 × 4173477264 ≡ 235,200 (mod 2^64): it used to pass the length check.
+    let wrapped = write(
+        tmp.path(),
+        "wrapped-idx3-ubyte",
+        &crafted_images(300, 2_209_996_953, 4_173_477_264, 235_200),
+    );
+    let err = idx::read_images(&wrapped).unwrap_err();
+    assert!(matches!(err, IdxError::Overflow { .. }), "{err}");
+    assert!(
+        message(&err).contains(&wrapped.display().to_string())
+            && message(&err).contains("300×2209996953×4173477264"),
+        "{err}"
+    );
+    // 0xFFFFFFFF³ used to be reported as needing its wrapped size (12884901887 bytes).
+    let huge = write(
+        tmp.path(),
+        "huge-idx3-ubyte",
+        &crafted_images(u32::MAX, u32::MAX, u32::MAX, 64),
+    );
+    let err = idx::read_images(&huge).unwrap_err();
+    assert!(matches!(err, IdxError::Overflow { .. }), "{err}");
+    assert!(!message(&err).contains("12884901887"), "{err}");
+}
+
+#[test]
+fn issue_9_an_io_error_is_named_once_in_a_printed_error_chain() {
+    let tmp = TempDir::new().unwrap();
+    let err = idx::read_images(&tmp.path().join("absent")).unwrap_err();
+    // `{:#}` prints the message and every source: the OS error used to appear twice.
+    let text = format!("{:#}", anyhow::Error::from(err));
+    assert_eq!(text.matches("os error").count(), 1, "{text}");
+}

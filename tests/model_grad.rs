@@ -193,7 +193,12 @@ fn config(variant: Variant, act: Activation, lik: Likelihood) -> ModelConfig {
 fn check_network(cfg: &ModelConfig) {
     let arch = Architecture::new(cfg).unwrap();
     let rows = 4;
-    let params: Vec<f64> = arch.init_params::<f64>(3).iter().map(|p| p * 2.0).collect();
+    let params: Vec<f64> = arch
+        .init_params::<f64>(3)
+        .unwrap()
+        .iter()
+        .map(|p| p * 2.0)
+        .collect();
     let target = uniform(rows * cfg.input_dim, 11);
     let input: Vec<f64> = target.iter().map(|v| v * 0.8 + 0.05).collect();
     let eps = randn(rows * cfg.latent_dim, 12);

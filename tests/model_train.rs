@@ -221,6 +221,12 @@ fn interrupted_run_resumes_to_the_same_weights_and_checkpoint_round_trips() {
     assert_eq!(without_time(&full.metrics), without_time(&resumed.metrics));
     let csv = std::fs::read_to_string(&resumed.metrics_path).unwrap();
     assert_eq!(csv.lines().count(), 1 + 5, "{csv}");
+    // Bug 12: equal tensors must also give equal bytes (the metadata order used to vary).
+    assert_eq!(
+        std::fs::read(&full.model_path).unwrap(),
+        std::fs::read(&resumed.model_path).unwrap(),
+        "model.safetensors of a fresh and a resumed run differ"
+    );
 
     let loaded = load_checkpoint(&resumed.model_path).unwrap();
     assert_eq!(loaded.config, m);
@@ -421,4 +427,28 @@ fn denoising_validation_sees_corrupted_inputs() {
     let (train_loss, val_loss) = (last.train_loss, last.val_loss.unwrap());
     let rel = (train_loss - val_loss).abs() / train_loss;
     assert!(rel < 0.02, "train {train_loss} vs validation {val_loss}");
+}
+
+#[test]
+fn issue_9_bug_2_a_model_too_large_for_memory_is_an_error_not_an_abort() {
+    // 2^38-wide hidden layer: ~2^48 parameters, past any address space (the issue's
+    // hidden = [1048576], latent_dim = 65536 asked for 827 GB and aborted the process).
+    let m = ModelConfig {
+        hidden: vec![1 << 38],
+        ..model(Variant::Vae)
+    };
+    let data = dataset(8, 12, 1);
+    let td = TrainData {
+        train: &data,
+        val: None,
+        dim: 12,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let err = train(&m, &train_cfg(1), &td, dir.path(), &mut Silent).unwrap_err();
+    assert!(matches!(err, ModelError::Alloc { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("failed to allocate the model parameters: ") && text.contains("GiB"),
+        "{text}"
+    );
 }

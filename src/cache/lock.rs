@@ -49,7 +49,10 @@ impl StageLock {
         };
         file.set_len(0)
             .and_then(|()| file.seek(SeekFrom::Start(0)))
-            .and_then(|_| write!(file, "pid {} host {}", std::process::id(), hostname()))
+            .and_then(|_| {
+                let host = crate::platform::hostname();
+                write!(file, "pid {} host {host}", std::process::id())
+            })
             .and_then(|()| file.flush())
             .fs("write", path)?;
         Ok((StageLock { file }, wait))
@@ -72,12 +75,6 @@ impl Drop for StageLock {
         let _ = self.file.set_len(0);
         let _ = self.file.unlock();
     }
-}
-
-pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// Project-wide lock: runs hold it shared, `gc` exclusively, so gc never deletes what a run

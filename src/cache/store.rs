@@ -37,6 +37,27 @@ impl Drop for TempEntry {
         if !self.committed {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
+        live_temp().retain(|d| d != &self.dir);
+    }
+}
+
+/// This process's temp folders not yet committed or dropped: an immediate exit (a second
+/// Ctrl-C) runs no destructors, so it removes them through this list.
+static LIVE_TEMP: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn live_temp() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    LIVE_TEMP.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Deletes every temp folder this process still has open; for exits that skip destructors.
+pub fn remove_live_temp_dirs() {
+    for dir in live_temp().drain(..) {
+        // A stage may still be writing into it; a second pass catches files made meanwhile.
+        for _ in 0..3 {
+            if std::fs::remove_dir_all(&dir).is_ok() || !dir.exists() {
+                break;
+            }
+        }
     }
 }
 
@@ -141,6 +162,7 @@ impl CacheStore {
             .join("tmp")
             .join(format!("{}.{}.{}", key.0, std::process::id(), n));
         std::fs::create_dir_all(dir.join("out")).fs("create", &dir)?;
+        live_temp().push(dir.clone());
         Ok(TempEntry {
             dir,
             committed: false,

@@ -20,6 +20,8 @@ pub fn install_cancel_handler() -> Arc<AtomicBool> {
     let flag = cancel.clone();
     let _ = ctrlc::set_handler(move || {
         if flag.swap(true, Ordering::SeqCst) {
+            // Exiting skips destructors: remove the running stages' temp folders first.
+            crate::cache::store::remove_live_temp_dirs();
             std::process::exit(crate::error::exit::INTERRUPTED);
         }
         eprintln!("\ninterrupt: stopping running stages (press Ctrl-C again to exit at once)");

@@ -45,11 +45,8 @@ pub enum BenchError {
     Raw(#[from] RawError),
     #[error(transparent)]
     Preprocess(#[from] PreprocessError),
-    #[error("failed to create benchmark folder {}: {source}", .dir.display())]
-    TempDir {
-        dir: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("failed to create benchmark folder {}: {error}", .dir.display())]
+    TempDir { dir: PathBuf, error: std::io::Error },
 }
 
 /// Decodes and preprocesses the Fashion-MNIST files found in `raw_dir` (`.gz` or raw names)
@@ -72,9 +69,9 @@ pub fn bench_dataset(
     let specs: Vec<FileSpec> = entry.file_specs();
     let paths = find_dataset_files(raw_dir, &specs)?;
     let scratch = std::env::temp_dir().join(format!("pipeline-bench-data-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch).map_err(|source| BenchError::TempDir {
+    std::fs::create_dir_all(&scratch).map_err(|error| BenchError::TempDir {
         dir: scratch.clone(),
-        source,
+        error,
     })?;
     let peak_rss_reset = crate::process_stats::reset_peak_rss();
 

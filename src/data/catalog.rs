@@ -42,6 +42,10 @@ pub struct FileSpec {
     pub urls: Vec<String>,
     /// An explicit local file named by the spec; tried before every other source.
     pub path: Option<PathBuf>,
+    /// Decompressed payload size in bytes, when known (catalog files): checked on every
+    /// source and used to cap a download.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
 }
 
 impl FileSpec {
@@ -98,6 +102,7 @@ impl CatalogEntry {
                     .map(|base| format!("{base}{}.gz", f.name))
                     .collect(),
                 path: None,
+                size: Some(f.size),
             })
             .collect()
     }
@@ -310,6 +315,7 @@ impl DatasetFiles {
                     sha256: sha,
                     urls: r.url.iter().cloned().collect(),
                     path: r.path.clone(),
+                    size: None,
                 })
             })
             .collect()

@@ -1,8 +1,8 @@
 //! Contact sheet PNG of training examples: one row per class (first ten examples of each) when
 //! the dataset has at most ten classes, otherwise the first hundred examples.
 
+use super::dataset::RawDataset;
 use super::preprocess::PreprocessError;
-use super::raw::RawDataset;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::Path;
@@ -75,9 +75,9 @@ pub fn write_contact_sheet(
         file: path.into(),
         detail: e.to_string(),
     };
-    let io_err = |source| PreprocessError::Write {
+    let io_err = |error| PreprocessError::Write {
         file: path.into(),
-        source,
+        error,
     };
     let result = (|| {
         let file = File::create(&tmp).map_err(io_err)?;

@@ -3,69 +3,20 @@
 
 use super::catalog::FileSpec;
 use super::is_gzip;
-use super::sources::{candidate_sources, folder_candidates, http_transfer, Source};
+use super::sources::{
+    body_limit, candidate_sources, folder_candidates, http_transfer, Source, Transfer,
+};
+pub use super::transfer::{
+    resolve_mirror, Attempt, AttemptFailure, FetchOptions, FetchProgress, MIRROR_ENV,
+};
 pub use super::verify::partial_path;
 use super::verify::{sync_parent, verify, write_atomic};
-use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-/// Environment variable the CLI reads for the mirror when `--data-mirror` is absent.
-pub const MIRROR_ENV: &str = "PIPELINE_DATA_MIRROR";
-
-/// `--data-mirror` if given, else a non-empty `PIPELINE_DATA_MIRROR`.
-pub fn resolve_mirror(cli_value: Option<&str>) -> Option<String> {
-    cli_value
-        .map(str::to_string)
-        .or_else(|| std::env::var(MIRROR_ENV).ok())
-        .filter(|s| !s.trim().is_empty())
-}
-
-/// How `fetch_file` looks for files and talks to servers.
-#[derive(Debug, Clone)]
-pub struct FetchOptions {
-    /// The project's `data/` folder: `<data_dir>/<dataset>/<file>` or `<data_dir>/<file>`.
-    pub data_dir: PathBuf,
-    /// `--data-mirror` / `PIPELINE_DATA_MIRROR`: a folder path or an http(s) base URL.
-    pub mirror: Option<String>,
-    /// System dataset folders, searched as `<dir>/<dataset>/<file>` and `<dir>/<file>`.
-    pub system_dirs: Vec<PathBuf>,
-    pub connect_timeout: Duration,
-    pub read_timeout: Duration,
-    /// Extra attempts per URL after the first, on 5xx, timeouts and broken transfers.
-    pub retries: u32,
-    /// Wait before the first retry; doubled for each further retry.
-    pub backoff: Duration,
-    /// False for offline runs: URL sources are listed as skipped, never contacted.
-    pub allow_network: bool,
-}
-
-impl Default for FetchOptions {
-    fn default() -> Self {
-        FetchOptions {
-            data_dir: PathBuf::from("data"),
-            // The caller resolves `--data-mirror` / `MIRROR_ENV`; defaults stay environment-free
-            // so that tests and cache keys do not depend on the shell.
-            mirror: None,
-            system_dirs: vec![PathBuf::from("/usr/share/datasets")],
-            connect_timeout: Duration::from_secs(10),
-            read_timeout: Duration::from_secs(30),
-            retries: 3,
-            backoff: Duration::from_millis(500),
-            allow_network: true,
-        }
-    }
-}
-
-/// Progress of one transfer, reported after every chunk so callers can draw bytes and rate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FetchProgress {
-    pub bytes: u64,
-    pub total: Option<u64>,
-    pub source: String,
-}
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
 
 /// What a successful fetch did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,41 +31,9 @@ pub struct FetchReport {
     pub stored_bytes: u64,
     /// Whether `dest` holds gzip data; the IDX reader accepts both.
     pub compressed: bool,
-}
-
-/// Why one source could not serve the file.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AttemptFailure {
-    /// `looked`: the names tried, relative to the folder (full paths for a spec path).
-    #[error("not found (looked for {})", .looked.join(", "))]
-    NotFound { looked: Vec<String> },
-    #[error("HTTP {status}")]
-    Http { status: u16 },
-    #[error("timeout: {detail}")]
-    Timeout { detail: String },
-    #[error("connection refused: {detail}")]
-    ConnectionRefused { detail: String },
-    #[error("offline (name lookup failed): {detail}")]
-    Offline { detail: String },
-    #[error("body truncated after {got} of {} bytes", .expected.map_or("?".to_string(), |e| e.to_string()))]
-    Truncated { got: u64, expected: Option<u64> },
-    #[error("checksum mismatch: expected sha256 {expected}, got {got}")]
-    ChecksumMismatch { expected: String, got: String },
-    #[error("corrupt gzip: {detail}")]
-    Corrupt { detail: String },
-    #[error("i/o error: {detail}")]
-    Io { detail: String },
-    #[error("network disabled (offline run)")]
-    NetworkDisabled,
-}
-
-/// One source tried and the last reason it failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attempt {
-    pub source: String,
-    pub failure: AttemptFailure,
-    /// HTTP attempts made (1 for folders).
-    pub tries: u32,
+    /// Sources tried before `source` that had the file but could not serve it (failed
+    /// verification, server errors): the caller tells the user, so a broken mirror is noticed.
+    pub passed_over: Vec<Attempt>,
 }
 
 /// Every source failed, or the destination could not be written.
@@ -126,8 +45,10 @@ pub enum FetchError {
         file: String,
         attempts: Vec<Attempt>,
     },
-    #[error("failed to write {}: {source}", .path.display())]
-    Write { path: PathBuf, source: io::Error },
+    #[error("failed to write {}: {error}", .path.display())]
+    Write { path: PathBuf, error: io::Error },
+    #[error("cancelled while obtaining {file}")]
+    Cancelled { file: String },
 }
 
 fn render_all_failed(dataset: &str, file: &str, attempts: &[Attempt]) -> String {
@@ -170,15 +91,29 @@ pub fn fetch_file(
     dest: &Path,
     progress: &mut dyn FnMut(FetchProgress),
 ) -> Result<FetchReport, FetchError> {
+    fetch_file_cancellable(dataset, file, opts, dest, progress, &AtomicBool::new(false))
+}
+
+/// [`fetch_file`] that stops within a fraction of a second once `cancel` is set (Ctrl-C),
+/// even while a server is silent, returning [`FetchError::Cancelled`].
+pub fn fetch_file_cancellable(
+    dataset: &str,
+    file: &FileSpec,
+    opts: &FetchOptions,
+    dest: &Path,
+    progress: &mut dyn FnMut(FetchProgress),
+    cancel: &AtomicBool,
+) -> Result<FetchReport, FetchError> {
+    let write_err = |error| FetchError::Write {
+        path: dest.to_path_buf(),
+        error,
+    };
     if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent).map_err(|source| FetchError::Write {
-            path: dest.to_path_buf(),
-            source,
-        })?;
+        fs::create_dir_all(parent).map_err(write_err)?;
     }
     // A dest from an earlier run is reused only after it verifies.
     if let Ok(bytes) = fs::read(dest) {
-        match verify(&bytes, &file.sha256) {
+        match verify(&bytes, file) {
             Ok(sha256) => {
                 return Ok(FetchReport {
                     source: format!("existing {}", dest.display()),
@@ -186,16 +121,14 @@ pub fn fetch_file(
                     sha256,
                     stored_bytes: bytes.len() as u64,
                     compressed: is_gzip(&bytes),
+                    passed_over: Vec::new(),
                 })
             }
             // A wrong file at dest must not outlive this call, even if every source fails.
-            Err(_) => fs::remove_file(dest).map_err(|source| FetchError::Write {
-                path: dest.to_path_buf(),
-                source,
-            })?,
+            Err(_) => fs::remove_file(dest).map_err(write_err)?,
         }
     }
-    let mut attempts = Vec::new();
+    let mut attempts: Vec<Attempt> = Vec::new();
     let mut agent = None;
     for source in candidate_sources(dataset, file, opts) {
         let result = match &source {
@@ -218,11 +151,22 @@ pub fn fetch_file(
                         .user_agent(concat!("pipeline/", env!("CARGO_PKG_VERSION")))
                         .build()
                 });
-                from_url(agent, url, file, opts, dest, progress)
+                from_url(agent, url, file, opts, dest, progress, cancel)
             }
         };
         match result {
-            Ok(report) => return Ok(report),
+            Ok(mut report) => {
+                report.passed_over = attempts
+                    .into_iter()
+                    .filter(Attempt::is_worth_reporting)
+                    .collect();
+                return Ok(report);
+            }
+            Err((AttemptFailure::Cancelled, _)) => {
+                return Err(FetchError::Cancelled {
+                    file: file.name.clone(),
+                })
+            }
             Err((failure, tries)) => attempts.push(Attempt {
                 source: source.to_string(),
                 failure,
@@ -263,7 +207,16 @@ fn from_paths(
         detail: format!("failed to read {}: {e}", path.display()),
     };
     let bytes = fs::read(path).map_err(|e| (io_fail(e), 1))?;
-    let sha256 = verify(&bytes, &file.sha256).map_err(|f| (f, 1))?;
+    let sha256 = verify(&bytes, file).map_err(|failure| {
+        // Name the file: a folder source may hold it under either name.
+        let failure = match failure {
+            AttemptFailure::Corrupt { detail } => AttemptFailure::Corrupt {
+                detail: format!("{}: {detail}", path.display()),
+            },
+            other => other,
+        };
+        (failure, 1)
+    })?;
     let len = bytes.len() as u64;
     progress(FetchProgress {
         bytes: len,
@@ -290,6 +243,7 @@ fn from_paths(
         sha256,
         stored_bytes: len,
         compressed: is_gzip(&bytes),
+        passed_over: Vec::new(),
     })
 }
 
@@ -302,31 +256,23 @@ fn from_url(
     opts: &FetchOptions,
     dest: &Path,
     progress: &mut dyn FnMut(FetchProgress),
+    cancel: &AtomicBool,
 ) -> SourceResult {
     let partial = partial_path(dest);
+    let io_fail = |detail: String, tries| (AttemptFailure::Io { detail }, tries);
     let mut tries = 0u32;
     let mut restarted_after_mismatch = false;
     loop {
         tries += 1;
-        match http_transfer(agent, url, &partial, progress) {
+        match watched_transfer(agent, url, &partial, body_limit(file), progress, cancel) {
             Ok(transfer) => {
                 let bytes = fs::read(&partial).map_err(|e| {
-                    (
-                        AttemptFailure::Io {
-                            detail: format!("failed to read {}: {e}", partial.display()),
-                        },
-                        tries,
-                    )
+                    io_fail(format!("failed to read {}: {e}", partial.display()), tries)
                 })?;
-                match verify(&bytes, &file.sha256) {
+                match verify(&bytes, file) {
                     Ok(sha256) => {
                         fs::rename(&partial, dest).map_err(|e| {
-                            (
-                                AttemptFailure::Io {
-                                    detail: format!("failed to write {}: {e}", dest.display()),
-                                },
-                                tries,
-                            )
+                            io_fail(format!("failed to write {}: {e}", dest.display()), tries)
                         })?;
                         sync_parent(dest);
                         return Ok(FetchReport {
@@ -335,6 +281,7 @@ fn from_url(
                             sha256,
                             stored_bytes: bytes.len() as u64,
                             compressed: is_gzip(&bytes),
+                            passed_over: Vec::new(),
                         });
                     }
                     Err(failure) => {
@@ -356,12 +303,69 @@ fn from_url(
             }
         }
         let wait = opts.backoff.saturating_mul(1u32 << (tries - 1).min(16));
-        std::thread::sleep(wait);
+        if sleep_unless_cancelled(wait, cancel) {
+            return Err((AttemptFailure::Cancelled, tries));
+        }
     }
 }
 
-impl fmt::Display for Attempt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.source, self.failure)
+/// How often a waiting caller looks at its cancel flag.
+const CANCEL_POLL: Duration = Duration::from_millis(50);
+
+/// Sleeps `wait`, or less when `cancel` is set; returns whether it was.
+fn sleep_unless_cancelled(wait: Duration, cancel: &AtomicBool) -> bool {
+    let end = Instant::now() + wait;
+    while !cancel.load(Ordering::Relaxed) {
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        std::thread::sleep(left.min(CANCEL_POLL));
     }
+    true
+}
+
+/// Runs one [`http_transfer`] on a worker thread so that this thread can give up at once when
+/// `cancel` is set: a silent server would otherwise hold a blocking read for the whole read
+/// timeout. The worker is told to stop too and ends at its next chunk or timeout; it writes
+/// only to `partial`, inside the stage's own temporary folder.
+fn watched_transfer(
+    agent: &ureq::Agent,
+    url: &str,
+    partial: &Path,
+    limit: u64,
+    progress: &mut dyn FnMut(FetchProgress),
+    cancel: &AtomicBool,
+) -> Result<Transfer, (AttemptFailure, bool)> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel();
+    let worker = {
+        let (agent, url, partial, stop) = (
+            agent.clone(),
+            url.to_string(),
+            partial.to_path_buf(),
+            stop.clone(),
+        );
+        std::thread::spawn(move || {
+            http_transfer(&agent, &url, &partial, limit, &stop, &mut |p| {
+                let _ = tx.send(p);
+            })
+        })
+    };
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            stop.store(true, Ordering::Relaxed);
+            return Err((AttemptFailure::Cancelled, false));
+        }
+        match rx.recv_timeout(CANCEL_POLL) {
+            Ok(p) => progress(p),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            // The worker dropped its sender: it has returned.
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    worker.join().unwrap_or_else(|_| {
+        let detail = "the download thread panicked".to_string();
+        Err((AttemptFailure::Io { detail }, false))
+    })
 }

@@ -14,8 +14,8 @@ pub const IMAGES_MAGIC: u32 = 0x0000_0803;
 /// Why an IDX file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum IdxError {
-    #[error("failed to read {}: {source}", .file.display())]
-    Read { file: PathBuf, source: io::Error },
+    #[error("failed to read {}: {error}", .file.display())]
+    Read { file: PathBuf, error: io::Error },
     #[error("failed to decode {}: corrupt gzip: {detail}", .file.display())]
     Gzip { file: PathBuf, detail: String },
     #[error("failed to decode {}: {len} bytes is shorter than the {need}-byte IDX header", .file.display())]
@@ -39,6 +39,8 @@ pub enum IdxError {
         expected: u64,
         got: u64,
     },
+    #[error("failed to decode {}: the header's dimensions ({dims}) multiply past 2^64 bytes; the file is not a valid IDX file", .file.display())]
+    Overflow { file: PathBuf, dims: String },
     #[error("failed to decode {}: dimension of size zero ({dims})", .file.display())]
     ZeroDim { file: PathBuf, dims: String },
     #[error("failed to load {} with {}: {n_images} images but {n_labels} labels", .images.display(), .labels.display())]
@@ -62,9 +64,9 @@ pub struct IdxImages {
 /// Reads a file in one read and gunzips it if it starts with the gzip magic (by content, so a
 /// misnamed file still works).
 pub fn read_payload(path: &Path) -> Result<Vec<u8>, IdxError> {
-    let bytes = std::fs::read(path).map_err(|source| IdxError::Read {
+    let bytes = std::fs::read(path).map_err(|error| IdxError::Read {
         file: path.into(),
-        source,
+        error,
     })?;
     if !is_gzip(&bytes) {
         return Ok(bytes);
@@ -74,7 +76,9 @@ pub fn read_payload(path: &Path) -> Result<Vec<u8>, IdxError> {
         .try_into()
         .map(u32::from_le_bytes)
         .unwrap_or(0) as usize;
-    let mut out = Vec::with_capacity(hint.min(1 << 30));
+    let mut out = Vec::new();
+    // Only a hint: if even that much memory is not available, let the decoder grow the buffer.
+    let _ = out.try_reserve_exact(hint.min(1 << 30));
     MultiGzDecoder::new(&bytes[..])
         .read_to_end(&mut out)
         .map_err(|e| IdxError::Gzip {
@@ -131,8 +135,17 @@ fn parse_header(file: &Path, payload: &[u8], expected_magic: u32) -> Result<Vec<
             dims: dims_text,
         });
     }
-    let expected = dims.iter().map(|&d| d as u64).product::<u64>();
     let got = (payload.len() - need) as u64;
+    // Checked: three u32 dimensions can multiply past u64 and wrap onto the real length.
+    let Some(expected) = dims
+        .iter()
+        .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
+    else {
+        return Err(IdxError::Overflow {
+            file: file.into(),
+            dims: dims_text,
+        });
+    };
     if got != expected {
         return Err(IdxError::Length {
             file: file.into(),

@@ -10,6 +10,7 @@
 pub mod bench;
 pub mod catalog;
 pub mod contact_sheet;
+pub mod dataset;
 pub mod fetch;
 pub mod idx;
 pub mod prepared;
@@ -18,8 +19,11 @@ pub mod raw;
 pub mod shapes;
 pub mod sources;
 pub mod split;
+pub mod transfer;
 pub mod verify;
 
+/// The splits' and samples' generator (one splitmix64 for the whole crate).
+pub use crate::model::rng::SplitMix64;
 pub use catalog::{lookup, names, CatalogEntry, DatasetFiles, FileRole, FileSpec};
 pub use fetch::{fetch_file, FetchError, FetchOptions, FetchProgress, FetchReport};
 pub use prepared::{read_prepared, write_prepared, PreparedHeader, PreparedSplit};
@@ -35,7 +39,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Lower-case hex encoding of a digest.
-pub(crate) fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -50,63 +54,9 @@ pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.len() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
 }
 
-/// Small deterministic RNG (splitmix64): reproducible splits and samples without a crate
-/// whose stream could change between versions and silently alter cached results.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform integer in `0..bound` (Lemire's multiply-shift; the bias is < 2^-32 for our sizes).
-    pub fn below(&mut self, bound: u64) -> u64 {
-        ((self.next_u64() as u128 * bound as u128) >> 64) as u64
-    }
-
-    /// Fisher–Yates shuffle.
-    pub fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = self.below(i as u64 + 1) as usize;
-            items.swap(i, j);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn splitmix_is_reproducible_and_below_stays_in_range() {
-        let a: Vec<u64> = (0..5)
-            .scan(SplitMix64::new(42), |r, _| Some(r.next_u64()))
-            .collect();
-        let b: Vec<u64> = (0..5)
-            .scan(SplitMix64::new(42), |r, _| Some(r.next_u64()))
-            .collect();
-        assert_eq!(a, b);
-        let mut rng = SplitMix64::new(1);
-        let mut seen = [false; 7];
-        for _ in 0..1000 {
-            seen[rng.below(7) as usize] = true;
-        }
-        assert!(seen.iter().all(|&s| s));
-        let mut v: Vec<u32> = (0..100).collect();
-        rng.shuffle(&mut v);
-        assert_ne!(v, (0..100).collect::<Vec<_>>());
-        v.sort_unstable();
-        assert_eq!(v, (0..100).collect::<Vec<_>>());
-    }
 
     #[test]
     fn hex_and_gzip_magic() {

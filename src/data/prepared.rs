@@ -5,11 +5,23 @@
 //! n_classes u32 | n_factors u32 | json_len u32 | JSON | zero padding to a multiple of 8 |
 //! pixels `n*rows*cols` f32 | labels `n` u8 | factors `n*n_factors` u8. All integers LE.
 
-use super::preprocess::Binarize;
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+
+/// How pixels in [0,1] are binarized.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(tag = "mode", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Binarize {
+    /// Greyscale `v / 255`.
+    #[default]
+    None,
+    /// `1` where `v / 255 > threshold`, else `0`.
+    Static { threshold: f64 },
+    /// Greyscale stored; the trainer draws Bernoulli pixels each epoch (Burda et al. 2016).
+    Dynamic,
+}
 
 pub const MAGIC: &[u8; 8] = b"PIPEPREP";
 pub const VERSION: u32 = 1;
@@ -55,10 +67,10 @@ pub struct PreparedSplit {
 /// Why a prepared file could not be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum PreparedError {
-    #[error("failed to write {}: {source}", .file.display())]
-    Write { file: PathBuf, source: io::Error },
-    #[error("failed to read {}: {source}", .file.display())]
-    Read { file: PathBuf, source: io::Error },
+    #[error("failed to write {}: {error}", .file.display())]
+    Write { file: PathBuf, error: io::Error },
+    #[error("failed to read {}: {error}", .file.display())]
+    Read { file: PathBuf, error: io::Error },
     #[error("failed to read {}: not a prepared file (bad magic)", .file.display())]
     BadMagic { file: PathBuf },
     #[error("failed to read {}: format version {got}, this build reads {VERSION}", .file.display())]
@@ -86,9 +98,9 @@ pub struct PreparedWriter {
 impl PreparedWriter {
     pub fn create(path: &Path, header: &PreparedHeader) -> Result<Self, PreparedError> {
         let tmp = path.with_extension(format!("bin.tmp-{}", std::process::id()));
-        let werr = |source| PreparedError::Write {
+        let werr = |error| PreparedError::Write {
             file: path.into(),
-            source,
+            error,
         };
         let file = File::create(&tmp).map_err(werr)?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
@@ -126,18 +138,18 @@ impl PreparedWriter {
                 .iter()
                 .try_for_each(|p| self.out.write_all(&p.to_le_bytes()))
         };
-        res.map_err(|source| PreparedError::Write {
+        res.map_err(|error| PreparedError::Write {
             file: self.path.clone(),
-            source,
+            error,
         })
     }
 
     /// Writes labels and factors, syncs and renames into place.
     pub fn finish(mut self, labels: &[u8], factors: Option<&[u8]>) -> Result<(), PreparedError> {
         let path = self.path.clone();
-        let werr = |source| PreparedError::Write {
+        let werr = |error| PreparedError::Write {
             file: path.clone(),
-            source,
+            error,
         };
         let res = (|| {
             self.out.write_all(labels)?;
@@ -168,9 +180,9 @@ fn u32_at(b: &[u8], at: usize) -> usize {
 
 /// Reads a split: the header, then pixels straight into the f32 buffer with one read.
 pub fn read_prepared(path: &Path) -> Result<PreparedSplit, PreparedError> {
-    let rerr = |source| PreparedError::Read {
+    let rerr = |error| PreparedError::Read {
         file: path.into(),
-        source,
+        error,
     };
     let invalid = |detail: String| PreparedError::Invalid {
         file: path.into(),
@@ -201,13 +213,22 @@ pub fn read_prepared(path: &Path) -> Result<PreparedSplit, PreparedError> {
         u32_at(&fixed, 40),
     );
     let data_start = (FIXED_LEN + json_len).next_multiple_of(8);
-    let dim = rows * cols;
-    let expected = data_start as u64 + (n * dim * 4 + n + n * n_factors) as u64;
-    if file_len != expected {
+    // Checked: the header's numbers come from the file, and a wrapped product could match
+    // a short file and then ask for an impossible allocation.
+    let expected = [n as u64, rows as u64, cols as u64, 4]
+        .iter()
+        .try_fold(1u64, |a, &b| a.checked_mul(b))
+        .and_then(|images| images.checked_add(n as u64))
+        .and_then(|s| s.checked_add((n as u64).checked_mul(n_factors as u64)?))
+        .and_then(|s| s.checked_add(data_start as u64));
+    if expected != Some(file_len) {
+        let expected = expected.map_or("more than 2^64".to_string(), |e| e.to_string());
         return Err(invalid(format!(
             "file has {file_len} bytes, header says {expected} (truncated or trailing data)"
         )));
     }
+    // Every size below now fits in the file's length.
+    let dim = rows * cols;
     let mut json = vec![0u8; data_start - FIXED_LEN];
     file.read_exact(&mut json).map_err(rerr)?;
     let header: PreparedHeader = serde_json::from_slice(&json[..json_len])

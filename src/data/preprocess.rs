@@ -3,25 +3,13 @@
 //! seeded train/val split, optional carved test split), then pixel scaling or binarization.
 
 use super::contact_sheet::write_contact_sheet;
+use super::dataset::{RawDataset, RawSplit};
+pub use super::prepared::Binarize;
 use super::prepared::{PreparedError, PreparedHeader, PreparedWriter, VERSION};
-use super::raw::{RawDataset, RawSplit};
 pub use super::split::{split_indices, stratified_subset, SplitIndices};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-
-/// How pixels in [0,1] are binarized.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-#[serde(tag = "mode", rename_all = "lowercase", deny_unknown_fields)]
-pub enum Binarize {
-    /// Greyscale `v / 255`.
-    #[default]
-    None,
-    /// `1` where `v / 255 > threshold`, else `0`.
-    Static { threshold: f64 },
-    /// Greyscale stored; the trainer draws Bernoulli pixels each epoch (Burda et al. 2016).
-    Dynamic,
-}
 
 /// Preprocessing options; plain data so the core can hash them into the preprocess key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,10 +87,10 @@ pub enum PreprocessError {
     Options(String),
     #[error(transparent)]
     Prepared(#[from] PreparedError),
-    #[error("failed to write {}: {source}", .file.display())]
+    #[error("failed to write {}: {error}", .file.display())]
     Write {
         file: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("failed to write {}: {detail}", .file.display())]
     Png { file: PathBuf, detail: String },
@@ -271,9 +259,9 @@ pub fn preprocess(
     out_dir: &Path,
 ) -> Result<PreprocessSummary, PreprocessError> {
     validate(raw, opts)?;
-    std::fs::create_dir_all(out_dir).map_err(|source| PreprocessError::Write {
+    std::fs::create_dir_all(out_dir).map_err(|error| PreprocessError::Write {
         file: out_dir.into(),
-        source,
+        error,
     })?;
     let SplitIndices {
         train,
@@ -349,6 +337,6 @@ pub fn preprocess(
     let tmp = out_dir.join(format!("summary.json.tmp-{}", std::process::id()));
     std::fs::write(&tmp, json)
         .and_then(|_| std::fs::rename(&tmp, &path))
-        .map_err(|source| PreprocessError::Write { file: path, source })?;
+        .map_err(|error| PreprocessError::Write { file: path, error })?;
     Ok(summary)
 }

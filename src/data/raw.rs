@@ -1,37 +1,12 @@
-//! `RawDataset`: decoded train/test images and labels (u8 pixels) before preprocessing, and
-//! loading one from four verified IDX files (or two, when only the training files are used).
+//! Loading a [`RawDataset`] from four verified IDX files (or two, when only the training files
+//! are used), a spec's own files or the generated `shapes`.
 
 use super::catalog::{CatalogEntry, FileRole, FileSpec};
+pub use super::dataset::{RawDataset, RawSplit};
 use super::idx::{self, IdxError, IdxImages};
-use super::sha256_hex;
 use super::shapes::{try_generate, ShapesError, ShapesOptions};
+use super::{sha256_hex, verify};
 use std::path::{Path, PathBuf};
-
-/// One split as decoded: `n` images of `rows*cols` u8 pixels, labels, optional factors.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawSplit {
-    pub n: usize,
-    pub pixels: Vec<u8>,
-    pub labels: Vec<u8>,
-    /// Ground-truth generative factors, `n × factor_names.len()` (procedural datasets only).
-    pub factors: Option<Vec<u8>>,
-}
-
-/// A whole dataset in memory, with the provenance needed by the prepared-file header.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawDataset {
-    pub name: String,
-    pub rows: usize,
-    pub cols: usize,
-    pub class_names: Vec<String>,
-    pub train: RawSplit,
-    pub test: RawSplit,
-    /// `(file name, sha256 of decompressed payload)` for each source file; for procedural
-    /// datasets a description of the generator instead.
-    pub payload_sha256: Vec<(String, String)>,
-    /// Names of the factor columns when splits carry factors, e.g. `["shape", "scale", …]`.
-    pub factor_names: Vec<String>,
-}
 
 /// Why a dataset could not be loaded from its files.
 #[derive(Debug, thiserror::Error)]
@@ -133,13 +108,11 @@ fn load_one(path: &Path, role: FileRole, expected_sha: Option<&str>) -> Result<L
     let payload = idx::read_payload(path)?;
     let payload_sha = sha256_hex(&payload);
     if let Some(expected) = expected_sha {
-        if !expected.eq_ignore_ascii_case(&payload_sha) {
-            return Err(RawError::Checksum {
-                file: path.into(),
-                expected: expected.into(),
-                got: payload_sha,
-            });
-        }
+        verify::check_sha256(expected, payload_sha.clone()).map_err(|_| RawError::Checksum {
+            file: path.into(),
+            expected: expected.into(),
+            got: payload_sha.clone(),
+        })?;
     }
     let (images, labels) = match role {
         FileRole::TrainImages | FileRole::TestImages => {

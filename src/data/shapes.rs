@@ -2,7 +2,7 @@
 //! scale, orientation and position. Only the sampled factor tuples are rendered, so drawing
 //! N images costs O(N) no matter how large the full factor grid (737,280 tuples) is.
 
-use super::raw::{RawDataset, RawSplit};
+use super::dataset::{RawDataset, RawSplit};
 use super::{sha256_hex, SplitMix64};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;

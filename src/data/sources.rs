@@ -2,11 +2,12 @@
 //! how each kind is searched, and the resumable HTTP transfer used for URL sources.
 
 use super::catalog::FileSpec;
-use super::fetch::{AttemptFailure, FetchOptions, FetchProgress};
+use super::transfer::{AttemptFailure, FetchOptions, FetchProgress};
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// One place a file may be obtained from, in the order they are tried.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +80,17 @@ pub fn folder_candidates(dir: &Path, dataset: &str, file: &FileSpec) -> Vec<Path
     out
 }
 
+/// Cap on a download of a file whose size is not declared (a spec's own files): far past any
+/// dataset this tool trains on, yet no server can stream to the disk's end.
+pub const UNDECLARED_BODY_LIMIT: u64 = 4 << 30;
+
+/// The most bytes a server may send for `file`: its size plus gzip's worst-case overhead
+/// (stored blocks: 5 bytes per 64 KiB, plus header and trailer).
+pub fn body_limit(file: &FileSpec) -> u64 {
+    file.size
+        .map_or(UNDECLARED_BODY_LIMIT, |s| s.saturating_add(s / 1024 + 4096))
+}
+
 /// Maps a ureq error to the reason reported for this source, and whether retrying may help.
 pub fn classify_ureq_error(err: ureq::Error) -> (AttemptFailure, bool) {
     match err {
@@ -135,11 +147,14 @@ pub struct Transfer {
 
 /// One GET of `url` into `partial`, resuming from its current length with `Range:`.
 /// On a broken transfer the bytes received so far stay in `partial` for the next attempt;
-/// the caller verifies the checksum before anything is trusted.
+/// the caller verifies the checksum before anything is trusted. A body past `limit` bytes
+/// (announced or sent) is refused and deleted; `stop` ends the transfer at the next chunk.
 pub fn http_transfer(
     agent: &ureq::Agent,
     url: &str,
     partial: &Path,
+    limit: u64,
+    stop: &AtomicBool,
     progress: &mut dyn FnMut(FetchProgress),
 ) -> Result<Transfer, (AttemptFailure, bool)> {
     let offset = std::fs::metadata(partial).map(|m| m.len()).unwrap_or(0);
@@ -186,7 +201,15 @@ pub fn http_transfer(
         // 200 (server ignored Range) or an unexpected Content-Range: restart from zero.
         (File::create(partial).map_err(io_fail)?, 0)
     };
-    let total = content_length.map(|len| len + start);
+    let total = content_length.map(|len| len.saturating_add(start));
+    let too_large = |got| {
+        let _ = std::fs::remove_file(partial);
+        (AttemptFailure::TooLarge { limit, got }, false)
+    };
+    if let Some(total) = total.filter(|&t| t > limit) {
+        drop(out);
+        return Err(too_large(total));
+    }
     let mut reader = response.into_reader();
     let mut buf = vec![0u8; 1 << 16];
     let mut bytes = start;
@@ -197,6 +220,9 @@ pub fn http_transfer(
         source: source.clone(),
     });
     loop {
+        if stop.load(Ordering::Relaxed) {
+            return Err((AttemptFailure::Cancelled, false));
+        }
         let n = match reader.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
@@ -215,8 +241,12 @@ pub fn http_transfer(
                 return Err((failure, true));
             }
         };
-        out.write_all(&buf[..n]).map_err(io_fail)?;
         bytes += n as u64;
+        if bytes > limit {
+            drop(out);
+            return Err(too_large(bytes));
+        }
+        out.write_all(&buf[..n]).map_err(io_fail)?;
         progress(FetchProgress {
             bytes,
             total,

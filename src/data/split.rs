@@ -2,8 +2,8 @@
 //! subset, the seeded validation split and, with `test_fraction`, a stratified test split carved
 //! out of the training files for datasets whose own test split is missing or must stay unused.
 
+use super::dataset::RawDataset;
 use super::preprocess::PreprocessOptions;
-use super::raw::RawDataset;
 use super::SplitMix64;
 
 /// Seed offsets of the independent random streams. Separate streams keep each choice stable

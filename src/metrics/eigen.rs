@@ -111,11 +111,7 @@ fn subspace_eigenpairs(a: &[f64], d: usize, k: usize) -> (Vec<f64>, Vec<f64>) {
     let mut state = 0x5EED_u64;
     let mut q: Vec<f64> = (0..d * p)
         .map(|_| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+            (crate::model::rng::splitmix64(&mut state) >> 11) as f64 / (1u64 << 53) as f64 - 0.5
         })
         .collect();
     orthonormalize(&mut q, d, p);

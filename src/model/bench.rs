@@ -80,7 +80,7 @@ pub fn bench_train(
     let threads = pool.current_num_threads();
     let config = ModelConfig::reference_vae(hidden, latent);
     let arch = Architecture::new(&config).expect("reference config is valid");
-    let params = arch.init_params::<f32>(0);
+    let params = arch.init_params::<f32>(0)?;
     let zeros = vec![0.0f32; params.len()];
     let adam_cfg = AdamConfig {
         lr: 1e-3,

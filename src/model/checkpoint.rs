@@ -1,6 +1,6 @@
 //! Safetensors files: the final model (weights + config JSON in the metadata) and the
 //! per-epoch training state (weights, Adam moments, RNG position, metrics so far) used to resume.
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use safetensors::tensor::{Dtype, TensorView};
@@ -19,6 +19,15 @@ const STATE_FORMAT: &str = "pipeline-ae-train-state/1";
 
 fn checkpoint_err(path: &Path, reason: impl std::fmt::Display) -> ModelError {
     ModelError::Checkpoint {
+        action: "load",
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
+}
+
+fn save_err(path: &Path, reason: impl std::fmt::Display) -> ModelError {
+    ModelError::Checkpoint {
+        action: "save",
         path: path.to_path_buf(),
         reason: reason.to_string(),
     }
@@ -29,11 +38,12 @@ fn to_bytes(values: &[f32]) -> Vec<u8> {
 }
 
 /// Writes `tensors` with `metadata` to `path` atomically (temp file + rename), so a run killed
-/// mid-write never leaves a truncated checkpoint behind.
+/// mid-write never leaves a truncated checkpoint behind. The bytes are a pure function of the
+/// inputs (see [`canonical_header`]), so a resumed and a fresh run write identical files.
 fn write(
     path: &Path,
     tensors: &[(String, Vec<usize>, &[f32])],
-    metadata: HashMap<String, String>,
+    metadata: BTreeMap<String, String>,
 ) -> Result<(), ModelError> {
     let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
         .iter()
@@ -41,18 +51,61 @@ fn write(
         .collect();
     let mut views = Vec::with_capacity(bytes.len());
     for (name, shape, data) in &bytes {
-        let view = TensorView::new(Dtype::F32, shape.clone(), data)
-            .map_err(|e| checkpoint_err(path, e))?;
+        let view =
+            TensorView::new(Dtype::F32, shape.clone(), data).map_err(|e| save_err(path, e))?;
         views.push((name.clone(), view));
     }
+    let metadata: HashMap<String, String> = metadata.into_iter().collect();
+    let file = safetensors::serialize(views, &Some(metadata)).map_err(|e| save_err(path, e))?;
+    let file = canonical_header(file).map_err(|e| save_err(path, e))?;
     let tmp = path.with_extension("safetensors.tmp");
-    safetensors::serialize_to_file(views, &Some(metadata), &tmp)
-        .map_err(|e| checkpoint_err(path, e))?;
-    std::fs::rename(&tmp, path).map_err(|source| ModelError::Io {
-        action: "rename checkpoint to",
+    let io = |action, error| ModelError::Io {
+        action,
         path: path.to_path_buf(),
-        source,
-    })
+        error,
+    };
+    if let Err(e) = std::fs::write(&tmp, &file) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io("save checkpoint", e));
+    }
+    std::fs::rename(&tmp, path).map_err(|e| io("rename checkpoint to", e))
+}
+
+/// Rewrites a safetensors file's JSON header with every object's keys sorted: the crate
+/// serialises `__metadata__` from a `HashMap`, whose order changes from run to run. Tensor
+/// offsets are relative to the data section, so only the header (and its length) changes.
+fn canonical_header(file: Vec<u8>) -> Result<Vec<u8>, String> {
+    let n = file
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+        .filter(|&n| 8 + n <= file.len())
+        .ok_or("serialised file has no header")?;
+    let header: BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(&file[8..8 + n]).map_err(|e| e.to_string())?;
+    let mut text = serde_json::to_string(&sorted(serde_json::Value::Object(
+        header.into_iter().collect(),
+    )))
+    .map_err(|e| e.to_string())?
+    .into_bytes();
+    // The format pads the header with spaces so the data starts 8-byte aligned.
+    text.resize(text.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + text.len() + file.len() - 8 - n);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(&text);
+    out.extend_from_slice(&file[8 + n..]);
+    Ok(out)
+}
+
+/// `value` with the keys of every object in sorted order, whatever map serde_json is built with.
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let by_key: BTreeMap<String, serde_json::Value> =
+                map.into_iter().map(|(k, v)| (k, sorted(v))).collect();
+            serde_json::Value::Object(by_key.into_iter().collect())
+        }
+        other => other,
+    }
 }
 
 /// A loaded file: tensors by name (shape, values) and the string metadata.
@@ -62,10 +115,10 @@ struct Loaded {
 }
 
 fn read(path: &Path) -> Result<Loaded, ModelError> {
-    let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
+    let bytes = std::fs::read(path).map_err(|error| ModelError::Io {
         action: "read checkpoint",
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(|e| checkpoint_err(path, e))?;
     let metadata = meta.metadata().clone().unwrap_or_default();
@@ -137,7 +190,7 @@ fn gather_params(
 /// Saves a trained model; the architecture goes into the metadata as JSON.
 pub fn save_model(path: &Path, config: &ModelConfig, params: &[f32]) -> Result<(), ModelError> {
     let arch = Architecture::new(config)?;
-    let mut metadata = HashMap::new();
+    let mut metadata = BTreeMap::new();
     metadata.insert("format".into(), MODEL_FORMAT.into());
     metadata.insert(
         "config".into(),
@@ -185,7 +238,7 @@ pub fn save_state(dir: &Path, s: &TrainState) -> Result<(), ModelError> {
     tensors.push(("adam.m".into(), vec![s.adam_m.len()], &s.adam_m));
     tensors.push(("adam.v".into(), vec![s.adam_v.len()], &s.adam_v));
     let json = |v: &dyn erased::Json| v.json();
-    let mut metadata = HashMap::new();
+    let mut metadata = BTreeMap::new();
     metadata.insert("format".into(), STATE_FORMAT.into());
     metadata.insert("config".into(), json(&s.model));
     metadata.insert("train_config".into(), json(&s.train));
@@ -276,5 +329,49 @@ mod erased {
         fn json(&self) -> String {
             serde_json::to_string(self).expect("metadata serialises")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_9_bug_12_checkpoint_bytes_do_not_depend_on_map_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let tensors = [("w".to_string(), vec![2], &[1.0f32, 2.0][..])];
+        let metadata: BTreeMap<String, String> = (0..12)
+            .map(|i| (format!("key{i}"), format!("value {i}")))
+            .collect();
+        let first = dir.path().join("a.safetensors");
+        write(&first, &tensors, metadata.clone()).unwrap();
+        let expected = std::fs::read(&first).unwrap();
+        // Each HashMap gets fresh random keys: with 12 entries, one write out of many would
+        // differ if the order leaked into the file.
+        for i in 0..8 {
+            let path = dir.path().join(format!("{i}.safetensors"));
+            write(&path, &tensors, metadata.clone()).unwrap();
+            assert_eq!(std::fs::read(&path).unwrap(), expected, "write {i} differs");
+        }
+        let loaded = read(&first).unwrap();
+        assert_eq!(loaded.metadata.len(), 12);
+        assert_eq!(loaded.tensors["w"], (vec![2], vec![1.0, 2.0]));
+    }
+
+    #[test]
+    fn a_failed_save_says_save_and_names_the_error_once() {
+        let dir = tempfile::tempdir().unwrap();
+        // The temp file cannot be created inside a path that is a file.
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, b"x").unwrap();
+        let err = write(
+            &blocker.join("model.safetensors"),
+            &[("w".to_string(), vec![1], &[0.0f32][..])],
+            BTreeMap::new(),
+        )
+        .unwrap_err();
+        let text = format!("{:#}", anyhow::Error::from(err));
+        assert!(text.starts_with("failed to save checkpoint"), "{text}");
+        assert_eq!(text.matches("os error").count(), 1, "{text}");
     }
 }

@@ -2,6 +2,7 @@
 //! path with parameters and Adam on the host, or parameters resident on a dfdx device (CUDA
 //! with the `cuda` feature; dfdx's CPU device as its testable stand-in).
 use super::adam::{Adam, AdamConfig};
+use super::alloc;
 use super::config::DeviceChoice;
 use super::network::Architecture;
 use super::objective::{loss_and_grad, Batch, LossSums, TermWeights, Workspace};
@@ -121,22 +122,22 @@ pub fn engine(
     adam: AdamConfig,
     start: HostState<'_>,
 ) -> Result<Engine, ModelError> {
-    let host = |start: HostState<'_>| {
-        Engine::Host(Box::new(HostTrainer {
+    let host = |start: HostState<'_>| -> Result<Engine, ModelError> {
+        Ok(Engine::Host(Box::new(HostTrainer {
             ws: Workspace::new(arch, rows),
             threads,
-            params: start.params.to_vec(),
-            grads: vec![0.0; start.params.len()],
+            params: alloc::copy_of(start.params, "the model parameters")?,
+            grads: alloc::filled(start.params.len(), 0.0, "the gradients")?,
             adam: Adam {
                 config: adam,
-                m: start.m.to_vec(),
-                v: start.v.to_vec(),
+                m: alloc::copy_of(start.m, "Adam's first moments")?,
+                v: alloc::copy_of(start.v, "Adam's second moments")?,
                 step: start.step,
             },
-        }))
+        })))
     };
     match choice {
-        DeviceChoice::Cpu => Ok(host(start)),
+        DeviceChoice::Cpu => host(start),
         DeviceChoice::CpuAutodiff => Ok(Engine::DfdxCpu(Box::new(DeviceTrainer::new(
             dfdx::tensor::Cpu::default(),
             arch,
@@ -149,7 +150,7 @@ pub fn engine(
         }),
         DeviceChoice::Auto => match open_cuda(arch, adam, &start) {
             Ok(engine) => Ok(engine),
-            Err(_) => Ok(host(start)),
+            Err(_) => host(start),
         },
     }
 }

@@ -44,7 +44,7 @@ pub fn write(path: &Path, metrics: &[EpochMetrics]) -> Result<(), ModelError> {
     let io = |action, source| ModelError::Io {
         action,
         path: path.to_path_buf(),
-        source,
+        error: source,
     };
     std::fs::write(&tmp, render(metrics)).map_err(|e| io("write metrics", e))?;
     std::fs::rename(&tmp, path).map_err(|e| io("rename metrics to", e))

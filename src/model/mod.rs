@@ -8,6 +8,7 @@
 //! batch. Randomness is keyed by (seed, purpose, epoch, batch), so a run is reproducible bit for
 //! bit for a given seed on a given machine, whatever the thread count.
 pub mod adam;
+pub mod alloc;
 pub mod autodiff;
 pub mod bench;
 pub mod checkpoint;
@@ -47,14 +48,23 @@ pub enum ModelError {
         term: &'static str,
         value: f64,
     },
-    #[error("failed to {action} {}: {source}", path.display())]
+    /// `error` is part of the message and deliberately not a `source()`, so a printed chain
+    /// does not repeat it ("(os error 28)" twice).
+    #[error("failed to {action} {}: {error}", path.display())]
     Io {
         action: &'static str,
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("failed to load checkpoint {}: {reason}", path.display())]
-    Checkpoint { path: PathBuf, reason: String },
+    /// `action`: "load" or "save".
+    #[error("failed to {action} checkpoint {}: {reason}", path.display())]
+    Checkpoint {
+        action: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
+    #[error("failed to allocate {what}: {bytes} bytes ({:.1} GiB) is more memory than this machine can give", *.bytes as f64 / (1u64 << 30) as f64)]
+    Alloc { what: String, bytes: u64 },
     #[error("failed to finish training: cancelled after {epochs_done} completed epochs")]
     Cancelled { epochs_done: usize },
     #[error("failed to use device {device}: {reason}")]

@@ -103,8 +103,8 @@ impl Architecture {
     }
 
     /// PyTorch's `nn.Linear` default: W, b ~ U(−1/√fan_in, 1/√fan_in).
-    pub fn init_params<T: Real>(&self, seed: u64) -> Vec<T> {
-        let mut params = vec![T::zero(); self.param_count];
+    pub fn init_params<T: Real>(&self, seed: u64) -> Result<Vec<T>, ModelError> {
+        let mut params = super::alloc::filled(self.param_count, T::zero(), "the model parameters")?;
         let mut rng = Rng::stream(seed, Stream::Init, 0, 0);
         for layer in self.encoder.iter().chain(&self.decoder) {
             let bound = 1.0 / (layer.fan_in as f64).sqrt();
@@ -112,7 +112,7 @@ impl Architecture {
                 *p = T::from_f64((2.0 * rng.uniform() as f64 - 1.0) * bound);
             }
         }
-        params
+        Ok(params)
     }
 
     /// Checkpoint names, ranges and shapes of every tensor, in buffer order.

@@ -17,12 +17,41 @@ pub enum Stream {
     ValidationNoise = 8,
 }
 
-fn splitmix64(state: &mut u64) -> u64 {
+/// One step of splitmix64: advances `state` and returns the next output.
+pub fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let mut z = *state;
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// Small deterministic RNG (splitmix64): reproducible splits and samples without a crate
+/// whose stream could change between versions and silently alter cached results.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        splitmix64(&mut self.0)
+    }
+
+    /// Uniform integer in `0..bound` (Lemire's multiply-shift; the bias is < 2^-32 for our sizes).
+    pub fn below(&mut self, bound: u64) -> u64 {
+        ((self.next_u64() as u128 * bound as u128) >> 64) as u64
+    }
+
+    /// Fisher–Yates shuffle.
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.below(i as u64 + 1) as usize;
+            items.swap(i, j);
+        }
+    }
 }
 
 /// xoshiro256++ generator.
@@ -111,6 +140,28 @@ impl Rng {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn splitmix_is_reproducible_and_below_stays_in_range() {
+        let a: Vec<u64> = (0..5)
+            .scan(SplitMix64::new(42), |r, _| Some(r.next_u64()))
+            .collect();
+        let b: Vec<u64> = (0..5)
+            .scan(SplitMix64::new(42), |r, _| Some(r.next_u64()))
+            .collect();
+        assert_eq!(a, b);
+        let mut rng = SplitMix64::new(1);
+        let mut seen = [false; 7];
+        for _ in 0..1000 {
+            seen[rng.below(7) as usize] = true;
+        }
+        assert!(seen.iter().all(|&s| s));
+        let mut v: Vec<u32> = (0..100).collect();
+        rng.shuffle(&mut v);
+        assert_ne!(v, (0..100).collect::<Vec<_>>());
+        v.sort_unstable();
+        assert_eq!(v, (0..100).collect::<Vec<_>>());
+    }
 
     #[test]
     fn normals_have_unit_moments() {

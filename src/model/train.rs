@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::adam::AdamConfig;
+use super::alloc;
 use super::checkpoint::{self, RngPosition, TrainState, MODEL_FILE};
 use super::config::{ModelConfig, Noise, TrainConfig};
 use super::device::{self, Engine};
@@ -98,12 +99,12 @@ fn starting_state(
         }
         return Ok(s);
     }
-    let params = arch.init_params::<f32>(cfg.seed);
+    let params = arch.init_params::<f32>(cfg.seed)?;
     Ok(TrainState {
         model: model.clone(),
         train: cfg.clone(),
-        adam_m: vec![0.0; params.len()],
-        adam_v: vec![0.0; params.len()],
+        adam_m: alloc::filled(params.len(), 0.0, "Adam's first moments")?,
+        adam_v: alloc::filled(params.len(), 0.0, "Adam's second moments")?,
         params,
         adam_step: 0,
         rng: RngPosition {
@@ -129,7 +130,7 @@ pub fn train(
     std::fs::create_dir_all(checkpoint_dir).map_err(|source| ModelError::Io {
         action: "create checkpoint dir",
         path: checkpoint_dir.to_path_buf(),
-        source,
+        error: source,
     })?;
     let (pool, threads) = super::threads::training_pool(cfg.threads)?;
     run_epochs(model, cfg, data, checkpoint_dir, observer, &pool, threads)

@@ -84,15 +84,7 @@ impl KeyInputs {
     }
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
+pub use crate::data::hex;
 
 /// sha256 of a file's content, streamed.
 pub fn file_sha256(path: &std::path::Path) -> std::io::Result<String> {

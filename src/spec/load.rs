@@ -44,14 +44,28 @@ const SECTION_FIELDS: &[(&str, &[&str])] = &[
 
 /// Reads and parses the spec, applying overrides; shape errors are returned located.
 pub fn read_raw(path: &Path, set: &[String]) -> Result<(SpecSource, RawSpec), SpecErrors> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let unreadable = |message: String, hint: Option<String>| {
         SpecErrors(vec![SpecError {
             location: Location::WholeFile(path.display().to_string()),
             key: String::new(),
-            message: format!("failed to read spec: {e}"),
-            hint: None,
+            message,
+            hint,
         }])
-    })?;
+    };
+    // Opening a FIFO or device blocks, out of reach of Ctrl-C and SIGTERM: refuse it first.
+    if let Some(meta) = std::fs::metadata(path).ok().filter(|m| !m.is_file()) {
+        let what = if meta.is_dir() {
+            "a folder"
+        } else {
+            "not a regular file"
+        };
+        return Err(unreadable(
+            format!("failed to read spec: it is {what}"),
+            Some("give the path of a .toml file".into()),
+        ));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| unreadable(format!("failed to read spec: {e}"), None))?;
     let mut errors = Vec::new();
     let mut overrides = Vec::new();
     for raw in set {

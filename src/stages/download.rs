@@ -84,7 +84,21 @@ impl StageImpl for DownloadStage {
             let dest = ctx.out.join(spec.gz_name());
             let mut report =
                 |pr: data::FetchProgress| ctx.progress.progress(pr.bytes, pr.total, "bytes");
-            let got = data::fetch_file(&p.dataset, spec, &opts, &dest, &mut report)?;
+            let got = data::fetch::fetch_file_cancellable(
+                &p.dataset,
+                spec,
+                &opts,
+                &dest,
+                &mut report,
+                ctx.cancel,
+            )?;
+            // A source that had the file but could not serve it (a truncated copy in the
+            // mirror, say) is worth a warning even though a later source worked.
+            for skipped in &got.passed_over {
+                let warning = format!("warning: {}: {skipped}; passed over", spec.name);
+                ctx.log.line(&warning);
+                ctx.progress.note(warning);
+            }
             ctx.log.line(format!(
                 "{}: {} from {} ({} bytes, sha256 {})",
                 spec.name, got.source, got.origin, got.stored_bytes, got.sha256

@@ -318,6 +318,7 @@ pub fn idx_fixture(dir: &Path) -> (Vec<PathBuf>, Vec<FileSpec>) {
             sha256: sha256_hex(payload),
             urls: vec![],
             path: None,
+            size: None,
         });
     }
     (paths, specs)
@@ -352,6 +353,7 @@ pub fn spec(raw: &[u8], urls: Vec<String>) -> FileSpec {
         sha256: sha256_hex(raw),
         urls,
         path: None,
+        size: None,
     }
 }
 

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-fn spawn_run(p: &TestProject, spec: &str) -> Child {
+pub(crate) fn spawn_run(p: &TestProject, spec: &str) -> Child {
     Command::new(assert_cmd::cargo::cargo_bin("pipeline"))
         .args(["run", spec, "--progress", "plain"])
         .current_dir(p.path())
@@ -15,7 +15,7 @@ fn spawn_run(p: &TestProject, spec: &str) -> Child {
         .expect("spawn pipeline")
 }
 
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+pub(crate) fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     let t = Instant::now();
     while !f() {
         assert!(t.elapsed() < timeout, "timed out waiting for {what}");
