@@ -6,15 +6,26 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::check::Checker;
-use super::diagnostics::did_you_mean;
+use super::diagnostics::{did_you_mean, plain_serde_message, type_hint};
+use super::machine::MAX_MODEL_MEMORY_ENV;
 use super::raw::{RawRunParams, RawSpec, RUN_PARAM_NAMES};
 use super::validated::{NoiseSpec, RunList, RunSpec, SweepMember};
 use super::variant::*;
+use crate::model::size::{human_bytes, ModelShape};
 
 /// One point of the sweep before validation: parameter → (value, key path it was written at).
 type Assignment = Vec<(String, toml::Value, String)>;
 
-pub fn expand(c: &mut Checker, raw: &RawSpec, seed: u64, n_train: Option<usize>) -> RunList {
+/// What is known of the training data before it is read, for the checks that depend on it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DataFacts {
+    /// Training images after split, class filter and subset.
+    pub n_train: Option<usize>,
+    /// Width of a flattened image.
+    pub input_dim: Option<usize>,
+}
+
+pub fn expand(c: &mut Checker, raw: &RawSpec, seed: u64, data: DataFacts) -> RunList {
     let base = RawRunParams::from_sections(
         &raw.model.clone().unwrap_or_default(),
         &raw.train.clone().unwrap_or_default(),
@@ -32,6 +43,7 @@ pub fn expand(c: &mut Checker, raw: &RawSpec, seed: u64, n_train: Option<usize>)
     let sweep = raw.sweep.clone().unwrap_or_default();
     let axes = axes(c, &sweep.axes);
     let mut members = grid(&axes);
+    let grid_size = members.len();
     for (i, ex) in sweep.exclude.iter().enumerate() {
         let key = format!("sweep.exclude[{i}]");
         let pattern = table_assignment(c, ex, &key);
@@ -44,6 +56,13 @@ pub fn expand(c: &mut Checker, raw: &RawSpec, seed: u64, n_train: Option<usize>)
         if members.len() == before {
             c.fail(&key, "this exclude entry matches no sweep member");
         }
+    }
+    if members.is_empty() && grid_size > 0 && sweep.include.is_empty() {
+        c.fail_hint(
+            "sweep.exclude",
+            format!("excludes all {grid_size} sweep member(s): nothing would be trained"),
+            Some("remove an exclude entry, or add members with `include`".into()),
+        );
     }
     for (i, inc) in sweep.include.iter().enumerate() {
         let key = format!("sweep.include[{i}]");
@@ -63,7 +82,7 @@ pub fn expand(c: &mut Checker, raw: &RawSpec, seed: u64, n_train: Option<usize>)
         .collect();
     let mut runs: RunList = Vec::new();
     for m in &members {
-        let Some(member) = member_run(c, raw, &base, m, seed, n_train, &label_params) else {
+        let Some(member) = member_run(c, raw, &base, m, seed, data, &label_params) else {
             continue;
         };
         if runs.iter().any(|r| r.run == member.run) {
@@ -168,7 +187,9 @@ fn check_type(c: &mut Checker, name: &str, value: &toml::Value, key: &str) -> bo
     match RawRunParams::deserialize(toml::Value::Table(t)) {
         Ok(_) => true,
         Err(e) => {
-            c.fail(key, format!("{} (value {value})", e.message().trim()));
+            let message = plain_serde_message(e.message());
+            let hint = type_hint(&message);
+            c.fail_hint(key, format!("{message} (value {value})"), hint);
             false
         }
     }
@@ -195,7 +216,7 @@ fn member_run(
     base: &RawRunParams,
     m: &Assignment,
     seed: u64,
-    n_train: Option<usize>,
+    data: DataFacts,
     label_params: &[String],
 ) -> Option<SweepMember> {
     let mut table = toml::Table::new();
@@ -220,7 +241,8 @@ fn member_run(
             format!("{}.{field}", RawRunParams::section_of(field))
         }
     };
-    let run = run_spec(c, &p, &origin, seed, n_train)?;
+    let run = run_spec(c, &p, &origin, seed, data.n_train)?;
+    check_fits_machine(c, &run, &origin, data.input_dim);
     let mut label = run.variant.name().to_owned();
     let mut sweep_values = BTreeMap::new();
     sweep_values.insert("variant".to_owned(), run.variant.name().to_owned());
@@ -363,6 +385,61 @@ fn run_spec(
             parse_name,
         )?,
     })
+}
+
+/// What a run asks of the machine: CUDA compiled in, a GPU slot, memory for its model.
+fn check_fits_machine(
+    c: &mut Checker,
+    run: &RunSpec,
+    at: &dyn Fn(&str) -> String,
+    input_dim: Option<usize>,
+) {
+    if run.device == Device::Cuda {
+        if !c.machine.cuda_built {
+            c.fail_hint(
+                &at("device"),
+                "device \"cuda\" needs a build with CUDA support, and this one has none",
+                Some("rebuild with `cargo build --release --features cuda`, or use device = \"cpu\" (or \"auto\", which falls back to the CPU)".into()),
+            );
+        } else if c.machine.gpus == Some(0) {
+            c.fail_hint(
+                &at("device"),
+                "device \"cuda\" needs a GPU slot, but this run has --gpus 0",
+                Some("pass --gpus 1 (or more) to `pipeline run`".into()),
+            );
+        }
+    }
+    // Unknown image width (own files): 1 keeps the estimate a lower bound.
+    let shape = ModelShape {
+        input_dim: input_dim.unwrap_or(1),
+        hidden: run.hidden.clone().unwrap_or_default(),
+        latent_dim: run.latent_dim,
+        variational: run.variant.is_variational(),
+    };
+    let bytes = shape.training_bytes(run.batch_size);
+    let ceiling = c.machine.max_model_memory;
+    if bytes > ceiling as f64 {
+        let key = if run.hidden.as_ref().is_some_and(|h| !h.is_empty()) {
+            at("hidden")
+        } else {
+            at("latent_dim")
+        };
+        c.fail_hint(
+            &key,
+            format!(
+                "training this model needs about {} ({:.3e} parameters, kept 7 times over for \
+                 weights, gradients and Adam, plus activations of {} rows), above the {} ceiling",
+                human_bytes(bytes),
+                shape.param_count(),
+                run.batch_size,
+                human_bytes(ceiling as f64),
+            ),
+            Some(format!(
+                "shrink `hidden`, `latent_dim` or `batch_size`, or raise the ceiling with \
+                 {MAX_MODEL_MEMORY_ENV}=64GiB"
+            )),
+        );
+    }
 }
 
 fn param_display(run: &RunSpec, name: &str) -> String {
