@@ -7,6 +7,7 @@ mod dag;
 mod datasets;
 mod execution;
 mod quickstart;
+mod random_sweeps;
 mod robustness;
 mod spec_errors;
 mod sweep;
