@@ -200,12 +200,7 @@ pub(super) fn check_files(c: &mut Checker, d: &DatasetSpec, p: &PreprocessSpec) 
     }
     // A local path is checked now rather than when the download stage gets to it; with a
     // `url` as well the path is only the first place tried.
-    let dir = c
-        .src
-        .path
-        .parent()
-        .map(|p| p.to_path_buf())
-        .unwrap_or_default();
+    let dir = c.src.dir();
     for (role, f) in &d.files {
         let needed = !p.carves_test() || role.starts_with("train_");
         let Some(path) = f.path.as_ref().filter(|_| needed && f.url.is_none()) else {

@@ -77,6 +77,14 @@ impl SpecSource {
         }
     }
 
+    /// Folder the spec's relative paths (data files, command deps) resolve against.
+    pub fn dir(&self) -> PathBuf {
+        self.path
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_default()
+    }
+
     pub fn display_path(&self) -> String {
         self.path.display().to_string()
     }

@@ -242,12 +242,7 @@ fn commands(c: &mut Checker, raw: &[RawCommand]) -> Vec<CommandSpec> {
                 );
             }
         }
-        let dir = c
-            .src
-            .path
-            .parent()
-            .map(|p| p.to_path_buf())
-            .unwrap_or_default();
+        let dir = c.src.dir();
         let deps = r
             .deps
             .iter()
