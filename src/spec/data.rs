@@ -21,7 +21,7 @@ pub(super) fn dataset(c: &mut Checker, d: &RawDataset) -> DatasetSpec {
         .clone()
         .unwrap_or_default()
         .into_iter()
-        .filter_map(|(role, f)| {
+        .map(|(role, f)| {
             let key = format!("dataset.files.{role}");
             if !ROLES.contains(&role.as_str()) {
                 let hint = did_you_mean(&role, ROLES);
@@ -39,14 +39,14 @@ pub(super) fn dataset(c: &mut Checker, d: &RawDataset) -> DatasetSpec {
                     ),
                 );
             }
-            Some((
+            (
                 role,
                 DataFileSpec {
                     path: f.path,
                     url: f.url,
                     sha256: sha.to_lowercase(),
                 },
-            ))
+            )
         })
         .collect();
     let name = d.name.clone().unwrap_or_default();
