@@ -7,11 +7,9 @@ use serde::Deserialize;
 
 use super::check::Checker;
 use super::diagnostics::{did_you_mean, plain_serde_message, type_hint};
-use super::machine::MAX_MODEL_MEMORY_ENV;
 use super::raw::{RawRunParams, RawSpec, RUN_PARAM_NAMES};
 use super::validated::{NoiseSpec, RunList, RunSpec, SweepMember};
 use super::variant::*;
-use crate::model::size::{human_bytes, ModelShape};
 
 /// One point of the sweep before validation: parameter → (value, key path it was written at).
 type Assignment = Vec<(String, toml::Value, String)>;
@@ -242,7 +240,7 @@ fn member_run(
         }
     };
     let run = run_spec(c, &p, &origin, seed, data.n_train)?;
-    check_fits_machine(c, &run, &origin, data.input_dim);
+    super::machine::check_run(c, &run, &origin, data.input_dim);
     let mut label = run.variant.name().to_owned();
     let mut sweep_values = BTreeMap::new();
     sweep_values.insert("variant".to_owned(), run.variant.name().to_owned());
@@ -385,61 +383,6 @@ fn run_spec(
             parse_name,
         )?,
     })
-}
-
-/// What a run asks of the machine: CUDA compiled in, a GPU slot, memory for its model.
-fn check_fits_machine(
-    c: &mut Checker,
-    run: &RunSpec,
-    at: &dyn Fn(&str) -> String,
-    input_dim: Option<usize>,
-) {
-    if run.device == Device::Cuda {
-        if !c.machine.cuda_built {
-            c.fail_hint(
-                &at("device"),
-                "device \"cuda\" needs a build with CUDA support, and this one has none",
-                Some("rebuild with `cargo build --release --features cuda`, or use device = \"cpu\" (or \"auto\", which falls back to the CPU)".into()),
-            );
-        } else if c.machine.gpus == Some(0) {
-            c.fail_hint(
-                &at("device"),
-                "device \"cuda\" needs a GPU slot, but this run has --gpus 0",
-                Some("pass --gpus 1 (or more) to `pipeline run`".into()),
-            );
-        }
-    }
-    // Unknown image width (own files): 1 keeps the estimate a lower bound.
-    let shape = ModelShape {
-        input_dim: input_dim.unwrap_or(1),
-        hidden: run.hidden.clone().unwrap_or_default(),
-        latent_dim: run.latent_dim,
-        variational: run.variant.is_variational(),
-    };
-    let bytes = shape.training_bytes(run.batch_size);
-    let ceiling = c.machine.max_model_memory;
-    if bytes > ceiling as f64 {
-        let key = if run.hidden.as_ref().is_some_and(|h| !h.is_empty()) {
-            at("hidden")
-        } else {
-            at("latent_dim")
-        };
-        c.fail_hint(
-            &key,
-            format!(
-                "training this model needs about {} ({:.3e} parameters, kept 7 times over for \
-                 weights, gradients and Adam, plus activations of {} rows), above the {} ceiling",
-                human_bytes(bytes),
-                shape.param_count(),
-                run.batch_size,
-                human_bytes(ceiling as f64),
-            ),
-            Some(format!(
-                "shrink `hidden`, `latent_dim` or `batch_size`, or raise the ceiling with \
-                 {MAX_MODEL_MEMORY_ENV}=64GiB"
-            )),
-        );
-    }
 }
 
 fn param_display(run: &RunSpec, name: &str) -> String {
