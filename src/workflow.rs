@@ -21,14 +21,17 @@ pub struct Planned {
 }
 
 /// Loads and validates the spec, builds the graph and checks the cache. Nothing runs.
+/// `gpus`: the run's GPU slots (`pipeline run --gpus`), checked against what stages ask for.
 pub fn plan(
     project: &Project,
     spec_path: &Path,
     set: &[String],
     selectors: &[String],
     with_reasons: bool,
+    gpus: Option<usize>,
 ) -> anyhow::Result<Planned> {
-    let spec = spec::load(spec_path, set).map_err(UserError::InvalidSpec)?;
+    let machine = spec::Machine::from_env(gpus).map_err(UserError::usage)?;
+    let spec = spec::load_on(spec_path, set, &machine).map_err(UserError::InvalidSpec)?;
     let graph = plan::build_graph(&spec).map_err(UserError::InvalidSpec)?;
     let roots = plan::select(&graph, selectors).map_err(UserError::usage)?;
     let store = project.store();
@@ -82,7 +85,8 @@ pub struct RunReport {
 pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow::Result<RunReport> {
     let started_at = chrono::Utc::now().to_rfc3339();
     let _project_lock = crate::cache::lock::ProjectLock::shared(&project.state_dir())?;
-    let planned = plan(project, &opts.spec, &opts.set, &opts.selectors, false)?;
+    let gpus = Some(opts.limits.gpus);
+    let planned = plan(project, &opts.spec, &opts.set, &opts.selectors, false, gpus)?;
     let (spec, graph, a) = (&planned.spec, &planned.graph, &planned.assessment);
     let store = project.store();
     let env = RunEnv {

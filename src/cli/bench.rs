@@ -64,7 +64,7 @@ pub fn plan(stages: usize, repeat: usize) -> anyhow::Result<()> {
         crate::plan::status::assess(&g, &roots, &project.store(), None);
         phases[2].push(t.elapsed());
         let t = Instant::now();
-        let p = workflow::plan(&project, &spec, &[], &[], false)?;
+        let p = workflow::plan(&project, &spec, &[], &[], false, None)?;
         plan_times.push(t.elapsed());
         anyhow::ensure!(
             p.assessment.need.iter().all(|n| !n),

@@ -11,7 +11,7 @@ use crate::registry::{runs, why};
 use crate::workflow;
 
 pub fn plan(project: &Project, spec: SpecArgs, json: bool) -> anyhow::Result<()> {
-    let p = workflow::plan(project, &spec.spec, &spec.set, &spec.stages, true)?;
+    let p = workflow::plan(project, &spec.spec, &spec.set, &spec.stages, true, None)?;
     let a = &p.assessment;
     if json {
         let stages: Vec<serde_json::Value> = p
@@ -96,7 +96,7 @@ fn summary(a: &crate::plan::status::Assessment) -> serde_json::Value {
 }
 
 pub fn dag(project: &Project, spec: SpecArgs, format: DagFormat) -> anyhow::Result<()> {
-    let p = workflow::plan(project, &spec.spec, &spec.set, &spec.stages, false)?;
+    let p = workflow::plan(project, &spec.spec, &spec.set, &spec.stages, false, None)?;
     let g = &p.graph;
     let id = |i: usize| format!("s{i}");
     let mut out = String::new();
@@ -176,7 +176,7 @@ pub fn why(
     } else {
         set
     };
-    let p = workflow::plan(project, &spec_path, &set, &[], false)?;
+    let p = workflow::plan(project, &spec_path, &set, &[], false, None)?;
     let i = p.graph.index_of(stage).ok_or_else(|| {
         UserError::usage(format!(
             "spec {} has no stage `{stage}`",

@@ -85,6 +85,9 @@ pub struct CatalogEntry {
     pub rows: usize,
     pub cols: usize,
     pub class_names: &'static [&'static str],
+    /// Training images of each class (empty for procedural data, sized by the spec), so a
+    /// spec's split sizes are known before anything is downloaded.
+    pub train_per_class: &'static [usize],
 }
 
 impl CatalogEntry {
@@ -195,6 +198,7 @@ static CATALOG: [CatalogEntry; 3] = [
         rows: 28,
         cols: 28,
         class_names: &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+        train_per_class: &[5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
     },
     CatalogEntry {
         name: "fashion-mnist",
@@ -220,6 +224,7 @@ static CATALOG: [CatalogEntry; 3] = [
             "Bag",
             "Ankle boot",
         ],
+        train_per_class: &[6000; 10],
     },
     CatalogEntry {
         name: "shapes",
@@ -232,10 +237,12 @@ static CATALOG: [CatalogEntry; 3] = [
         rows: 64,
         cols: 64,
         class_names: &["square", "ellipse", "heart"],
+        train_per_class: &[],
     },
 ];
 
-static NAMES: [&str; 3] = ["mnist", "fashion-mnist", "shapes"];
+static NAMES: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| CATALOG.iter().map(|e| e.name).collect());
 
 /// The built-in entry called `name`, if any.
 pub fn lookup(name: &str) -> Option<&'static CatalogEntry> {
@@ -341,6 +348,8 @@ mod tests {
                     assert!(s.urls.iter().all(|u| u.ends_with(&s.gz_name())));
                 }
                 assert_eq!(entry.class_names.len(), 10);
+                let per_class: usize = entry.train_per_class.iter().sum();
+                assert_eq!(per_class, entry.n_train);
             }
         }
         assert!(lookup("cifar10").is_none());

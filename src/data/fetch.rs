@@ -176,9 +176,22 @@ pub fn fetch_file_cancellable(
     }
     Err(FetchError::AllSourcesFailed {
         dataset: dataset.to_string(),
-        file: file.name.clone(),
+        file: describe(file),
         attempts,
     })
+}
+
+/// How a file is named in messages: a spec's own local file by its role and path (its stem
+/// alone, e.g. `exist` for `does/not/exist`, says nothing), other files by their IDX name.
+fn describe(file: &FileSpec) -> String {
+    let role = serde_json::to_value(file.role)
+        .ok()
+        .and_then(|v| v.as_str().map(|s| s.replace('-', "_")))
+        .unwrap_or_default();
+    match &file.path {
+        Some(path) => format!("{role} file `{}`", path.display()),
+        None => file.name.clone(),
+    }
 }
 
 type SourceResult = Result<FetchReport, (AttemptFailure, u32)>;

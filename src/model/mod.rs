@@ -22,6 +22,7 @@ pub mod network;
 pub mod objective;
 pub mod resident;
 pub mod rng;
+pub mod size;
 pub mod threads;
 pub mod train;
 pub mod trained;

@@ -6,6 +6,7 @@ use super::config::{Activation, ModelConfig};
 use super::kernels;
 use super::linalg::{matmul, plain, trans, Real};
 use super::rng::{Rng, Stream};
+use super::size::ModelShape;
 use super::ModelError;
 
 /// One affine layer `y = act(x W + b)`, `W` stored row-major as `fan_in × fan_out`.
@@ -62,17 +63,13 @@ impl Architecture {
     pub fn new(config: &ModelConfig) -> Result<Self, ModelError> {
         config.validate()?;
         let act = config.hidden_activation();
-        let head = if config.is_vae() {
-            2 * config.latent_dim
-        } else {
-            config.latent_dim
-        };
-        let mut enc_dims = vec![config.input_dim];
-        enc_dims.extend(&config.hidden);
-        enc_dims.push(head);
-        let mut dec_dims = vec![config.latent_dim];
-        dec_dims.extend(config.hidden.iter().rev());
-        dec_dims.push(config.input_dim);
+        let (enc_dims, dec_dims) = ModelShape {
+            input_dim: config.input_dim,
+            hidden: config.hidden.clone(),
+            latent_dim: config.latent_dim,
+            variational: config.is_vae(),
+        }
+        .stacks();
         let mut offset = 0;
         let encoder = build_stack(&enc_dims, act, &mut offset);
         let decoder = build_stack(&dec_dims, act, &mut offset);

@@ -1,17 +1,21 @@
 //! A collector of spec errors with typed, range-checked accessors for raw values.
 
 use super::diagnostics::{did_you_mean, SpecError, SpecErrors};
+use super::machine::Machine;
 use super::source::SpecSource;
 
 pub struct Checker<'a> {
     pub src: &'a SpecSource,
+    /// What the run may use (CUDA, GPU slots, memory), for the checks that depend on it.
+    pub machine: &'a Machine,
     pub errors: Vec<SpecError>,
 }
 
 impl<'a> Checker<'a> {
-    pub fn new(src: &'a SpecSource) -> Self {
+    pub fn new(src: &'a SpecSource, machine: &'a Machine) -> Self {
         Checker {
             src,
+            machine,
             errors: Vec::new(),
         }
     }

@@ -7,23 +7,13 @@ use std::collections::BTreeMap;
 use super::check::Checker;
 use super::diagnostics::did_you_mean;
 use super::raw::{RawDataset, RawPreprocess};
-use super::validate::is_safe_name;
+use super::validate::name_problem;
 use super::validated::*;
 use super::variant::parse_name;
+use crate::data::catalog;
 
 /// File roles of a spec's own dataset.
 const ROLES: [&str; 4] = ["train_images", "train_labels", "test_images", "test_labels"];
-
-/// Datasets the catalog knows: name, number of classes, training images per class.
-pub const KNOWN_DATASETS: &[(&str, usize, &[usize])] = &[
-    (
-        "mnist",
-        10,
-        &[5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
-    ),
-    ("fashion-mnist", 10, &[6000; 10]),
-    ("shapes", 3, &[]),
-];
 
 pub(super) fn dataset(c: &mut Checker, d: &RawDataset) -> DatasetSpec {
     let files: BTreeMap<String, DataFileSpec> = d
@@ -31,7 +21,7 @@ pub(super) fn dataset(c: &mut Checker, d: &RawDataset) -> DatasetSpec {
         .clone()
         .unwrap_or_default()
         .into_iter()
-        .filter_map(|(role, f)| {
+        .map(|(role, f)| {
             let key = format!("dataset.files.{role}");
             if !ROLES.contains(&role.as_str()) {
                 let hint = did_you_mean(&role, ROLES);
@@ -49,31 +39,33 @@ pub(super) fn dataset(c: &mut Checker, d: &RawDataset) -> DatasetSpec {
                     ),
                 );
             }
-            Some((
+            (
                 role,
                 DataFileSpec {
                     path: f.path,
                     url: f.url,
                     sha256: sha.to_lowercase(),
                 },
-            ))
+            )
         })
         .collect();
     let name = d.name.clone().unwrap_or_default();
-    let known = KNOWN_DATASETS.iter().any(|(n, _, _)| *n == name);
+    let known = catalog::lookup(&name).is_some();
     if files.is_empty() && !known {
-        let hint = did_you_mean(&name, KNOWN_DATASETS.iter().map(|(n, _, _)| *n)).or_else(|| {
-            Some(
-                "name a catalog dataset (mnist, fashion-mnist, shapes) or give your own `files`"
-                    .into(),
-            )
+        let hint = did_you_mean(&name, catalog::names().iter().copied()).or_else(|| {
+            Some(format!(
+                "name a catalog dataset ({}) or give your own `files`",
+                catalog::names().join(", ")
+            ))
         });
         c.fail_hint("dataset.name", format!("unknown dataset \"{name}\""), hint);
-    } else if !files.is_empty() && !is_safe_name(&name) {
-        c.fail(
-            "dataset.name",
-            format!("\"{name}\" must name your dataset (letters, digits, '-', '_', '.')"),
-        );
+    } else if !files.is_empty() {
+        if let Some(problem) = name_problem(&name) {
+            c.fail(
+                "dataset.name",
+                format!("\"{name}\" {problem} (it names your dataset's folders)"),
+            );
+        }
     }
     let shapes = (name == "shapes").then(|| ShapesSpec {
         n_train: c.usize("dataset.n_train", d.n_train, 20_000, 1, 737_280),
@@ -151,9 +143,7 @@ pub(super) fn preprocess(
         0,
         i64::MAX,
     ) as u64;
-    let n_classes = ds
-        .and_then(|d| KNOWN_DATASETS.iter().find(|k| k.0 == d.name))
-        .map(|k| k.1);
+    let n_classes = ds.and_then(class_count);
     let subset = p
         .subset
         .map(|s| c.usize("preprocess.subset", Some(s), 1, 1, i64::MAX));
@@ -208,6 +198,23 @@ pub(super) fn check_files(c: &mut Checker, d: &DatasetSpec, p: &PreprocessSpec) 
             format!("your own dataset needs `{role}` (every split is drawn from it)"),
         );
     }
+    // A local path is checked now rather than when the download stage gets to it; with a
+    // `url` as well the path is only the first place tried.
+    let dir = c.src.dir();
+    for (role, f) in &d.files {
+        let needed = !p.carves_test() || role.starts_with("train_");
+        let Some(path) = f.path.as_ref().filter(|_| needed && f.url.is_none()) else {
+            continue;
+        };
+        let full = dir.join(path);
+        if !full.is_file() {
+            c.fail_hint(
+                &format!("dataset.files.{role}.path"),
+                format!("{role} file \"{}\" does not exist", full.display()),
+                Some("paths are relative to the spec's folder; fix the path, or add a `url` to fetch the file from".into()),
+            );
+        }
+    }
     let test = missing(&["test_images", "test_labels"]);
     if !p.carves_test() && !test.is_empty() {
         c.fail_hint(
@@ -238,8 +245,8 @@ pub fn training_set_size(d: &DatasetSpec, p: &PreprocessSpec) -> Option<usize> {
         }
         vec![s.n_train]
     } else {
-        let (_, _, per_class) = KNOWN_DATASETS.iter().find(|k| k.0 == d.name)?;
-        per_class
+        catalog::lookup(&d.name)?
+            .train_per_class
             .iter()
             .enumerate()
             .filter(|(k, _)| {
@@ -263,4 +270,23 @@ pub fn training_set_size(d: &DatasetSpec, p: &PreprocessSpec) -> Option<usize> {
         p.val_fraction
     };
     Some(total - ((total as f64 * share).round() as usize).min(total))
+}
+
+/// Classes of a catalog dataset; `None` for a spec's own files (their labels are read later).
+pub fn class_count(d: &DatasetSpec) -> Option<usize> {
+    if !d.files.is_empty() {
+        return None;
+    }
+    catalog::lookup(&d.name).map(|e| e.class_names.len())
+}
+
+/// Width of a flattened image, when known before the data is read (catalog and shapes).
+pub fn input_dim(d: &DatasetSpec) -> Option<usize> {
+    if let Some(s) = &d.shapes {
+        return Some(s.size * s.size);
+    }
+    if !d.files.is_empty() {
+        return None;
+    }
+    catalog::lookup(&d.name).map(|e| e.rows * e.cols)
 }

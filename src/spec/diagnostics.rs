@@ -95,6 +95,51 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
+/// A serde message in the spec's words: `expected i64` → `expected an integer`, `expected
+/// struct RawModel` → `expected a table`, `sequence` → `list`.
+pub fn plain_serde_message(message: &str) -> String {
+    let mut out = message.trim().to_owned();
+    for (rust, toml) in [
+        ("expected i64", "expected an integer"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected a list"),
+        ("expected a map", "expected a table"),
+        ("invalid type: sequence", "invalid type: list"),
+        ("invalid type: map", "invalid type: table"),
+    ] {
+        out = out.replace(rust, toml);
+    }
+    // `expected struct RawModel` (any section struct) → `expected a table`.
+    const STRUCT: &str = "expected struct ";
+    while let Some(start) = out.find(STRUCT) {
+        let name = start + STRUCT.len();
+        let end = out[name..]
+            .find(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+            .map_or(out.len(), |e| name + e);
+        out.replace_range(start..end, "expected a table");
+    }
+    out
+}
+
+/// How to write a value of the type an `invalid type` message expected.
+pub fn type_hint(message: &str) -> Option<String> {
+    let expected = message.rsplit_once("expected ")?.1;
+    let how = match expected
+        .split([',', ' '])
+        .find(|w| !["a", "an"].contains(w))?
+    {
+        "integer" => "a whole number without quotes, e.g. `latent_dim = 2`",
+        "number" => "a number without quotes, e.g. `beta = 0.5`",
+        "list" => "a list in brackets, e.g. `hidden = [400, 200]`",
+        "string" => "text in quotes, e.g. `variant = \"vae\"`",
+        "boolean" => "`true` or `false`, without quotes",
+        _ => return None,
+    };
+    message
+        .starts_with("invalid type")
+        .then(|| format!("write {how}"))
+}
+
 /// 1-based line and column of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
@@ -116,5 +161,29 @@ mod tests {
             Some("did you mean `latent_dim`?")
         );
         assert_eq!(super::did_you_mean("zzz", ["latent_dim", "l1"]), None);
+    }
+
+    #[test]
+    fn serde_messages_use_toml_words() {
+        assert_eq!(
+            super::plain_serde_message("invalid type: string \"two\", expected i64"),
+            "invalid type: string \"two\", expected an integer"
+        );
+        assert_eq!(
+            super::plain_serde_message("invalid type: integer `3`, expected struct RawModel"),
+            "invalid type: integer `3`, expected a table"
+        );
+        assert_eq!(
+            super::plain_serde_message("invalid type: sequence, expected f64"),
+            "invalid type: list, expected a number"
+        );
+    }
+
+    #[test]
+    fn type_errors_say_how_to_write_the_value() {
+        let hint = super::type_hint("invalid type: string \"two\", expected an integer");
+        assert!(hint.unwrap().contains("whole number without quotes"));
+        assert!(super::type_hint("invalid type: integer `1`, expected a list").is_some());
+        assert_eq!(super::type_hint("unknown field `x`, expected `y`"), None);
     }
 }

@@ -4,7 +4,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::diagnostics::{did_you_mean, Location, SpecError, SpecErrors};
+use super::diagnostics::{
+    did_you_mean, plain_serde_message, type_hint, Location, SpecError, SpecErrors,
+};
 use super::raw::{RawSpec, MODEL_FIELDS, TRAIN_FIELDS};
 use super::source::{Override, SpecSource};
 
@@ -83,13 +85,8 @@ pub fn read_raw(path: &Path, set: &[String]) -> Result<(SpecSource, RawSpec), Sp
         return Err(SpecErrors(errors));
     }
     let src = SpecSource::new(path, text, overrides);
-    let raw: RawSpec = toml::from_str(&src.text).map_err(|e| {
-        let location = match e.span() {
-            Some(span) => src.at_offset(span.start),
-            None => Location::WholeFile(src.display_path()),
-        };
-        SpecErrors(vec![shape_error(location, e.message())])
-    })?;
+    let raw: RawSpec =
+        toml::from_str(&src.text).map_err(|e| SpecErrors(vec![file_error(&src, &e)]))?;
     if src.overrides.is_empty() {
         return Ok((src, raw));
     }
@@ -99,21 +96,100 @@ pub fn read_raw(path: &Path, set: &[String]) -> Result<(SpecSource, RawSpec), Sp
     for o in &src.overrides {
         let location = Location::Override(o.raw.clone());
         if let Err(message) = o.apply(&mut table) {
-            return Err(SpecErrors(vec![shape_error(location, &message)]));
+            return Err(SpecErrors(vec![shape_error(
+                location,
+                String::new(),
+                &message,
+            )]));
         }
-        last = RawSpec::deserialize(toml::Value::Table(table.clone()))
-            .map_err(|e| SpecErrors(vec![shape_error(location, e.message())]))?;
+        last = RawSpec::deserialize(toml::Value::Table(table.clone())).map_err(|e| {
+            let key = error_key(&e).unwrap_or_else(|| o.path.join("."));
+            let mut err = shape_error(location.clone(), key, e.message());
+            if err.message.contains("expected a table") && err.hint.is_none() {
+                err.hint = Some(format!(
+                    "`{}` is a section: set a key inside it, e.g. --set {}.KEY=VALUE",
+                    o.path.join("."),
+                    o.path.join(".")
+                ));
+            }
+            SpecErrors(vec![err])
+        })?;
     }
     Ok((src, last))
 }
 
-/// A serde/TOML message turned into a spec error, with a hint for unknown fields.
-fn shape_error(location: Location, message: &str) -> SpecError {
-    let message = message.trim().to_owned();
-    let hint = unknown_field_hint(&message);
+/// A TOML syntax or shape error in the file, located, with the key it concerns.
+fn file_error(src: &SpecSource, e: &toml::de::Error) -> SpecError {
+    let Some(span) = e.span() else {
+        let location = Location::WholeFile(src.display_path());
+        return shape_error(location, error_key(e).unwrap_or_default(), e.message());
+    };
+    let location = src.at_offset(span.start);
+    if e.message().starts_with("duplicate key") {
+        return duplicate_key(src, location, span);
+    }
+    shape_error(location, error_key(e).unwrap_or_default(), e.message())
+}
+
+/// The TOML parser says only "duplicate key" and points at the second one: name it, and the
+/// table it is in.
+fn duplicate_key(src: &SpecSource, location: Location, span: std::ops::Range<usize>) -> SpecError {
+    let key = src
+        .text
+        .get(span.clone())
+        .unwrap_or_default()
+        .trim_matches(['"', '\'']);
+    let line_start = src.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let is_header = src.text[line_start..span.start]
+        .trim_start()
+        .starts_with('[');
+    let (message, hint) = if is_header {
+        (
+            format!("table [{key}] is defined twice"),
+            "merge the two sections into one",
+        )
+    } else {
+        let table = src
+            .table_header_before(span.start)
+            .map_or("the top level (before any [section])".to_owned(), |t| {
+                format!("[{t}]")
+            });
+        (
+            format!("duplicate key `{key}` in {table}"),
+            "a key may be set once per table: keep one of the two",
+        )
+    };
     SpecError {
         location,
         key: String::new(),
+        message,
+        hint: Some(hint.into()),
+    }
+}
+
+/// The dotted key a deserialization error is about (toml prints it only without the input).
+fn error_key(e: &toml::de::Error) -> Option<String> {
+    let mut bare = e.clone();
+    bare.set_input(None);
+    let text = bare.to_string();
+    text.lines()
+        .find_map(|l| l.strip_prefix("in `").and_then(|k| k.strip_suffix('`')))
+        .map(str::to_owned)
+}
+
+/// A serde/TOML message turned into a spec error, with a hint for unknown fields.
+fn shape_error(location: Location, key: String, message: &str) -> SpecError {
+    let message = plain_serde_message(message);
+    let hint = unknown_field_hint(&message).or_else(|| type_hint(&message));
+    // An unknown field's own key says nothing the message does not.
+    let key = if message.starts_with("unknown field") {
+        String::new()
+    } else {
+        key
+    };
+    SpecError {
+        location,
+        key,
         message,
         hint,
     }

@@ -25,6 +25,13 @@ impl Override {
         }
         let value = match toml::from_str::<toml::Table>(&format!("v = {value}")) {
             Ok(mut t) => t.remove("v").expect("parsed table has v"),
+            // A list, table or quoted string that does not parse is a typo, not a bare string.
+            Err(e) if value.trim_start().starts_with(['[', '{', '"', '\'']) => {
+                return Err(format!(
+                    "the value is not valid TOML: {}",
+                    e.message().trim()
+                ));
+            }
             Err(_) => toml::Value::String(value.to_owned()),
         };
         Ok(Override {
@@ -70,6 +77,14 @@ impl SpecSource {
         }
     }
 
+    /// Folder the spec's relative paths (data files, command deps) resolve against.
+    pub fn dir(&self) -> PathBuf {
+        self.path
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_default()
+    }
+
     pub fn display_path(&self) -> String {
         self.path.display().to_string()
     }
@@ -109,6 +124,21 @@ impl SpecSource {
             Some(span) => self.at_offset(span.start),
             None => Location::WholeFile(self.display_path()),
         }
+    }
+
+    /// Name of the `[table]` (or `[[array]]`) whose header is the last one before `offset`.
+    pub fn table_header_before(&self, offset: usize) -> Option<String> {
+        self.text[..offset.min(self.text.len())]
+            .lines()
+            .rev()
+            .map(str::trim_start)
+            .find(|l| l.starts_with('['))
+            .map(|l| {
+                let inner = l.trim_start_matches('[');
+                inner[..inner.find(']').unwrap_or(inner.len())]
+                    .trim()
+                    .to_owned()
+            })
     }
 
     pub fn error(&self, key: &str, message: impl Into<String>) -> SpecError {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::check::Checker;
-use super::diagnostics::did_you_mean;
+use super::diagnostics::{did_you_mean, plain_serde_message, type_hint};
 use super::raw::{RawRunParams, RawSpec, RUN_PARAM_NAMES};
 use super::validated::{NoiseSpec, RunList, RunSpec, SweepMember};
 use super::variant::*;
@@ -15,7 +15,16 @@ use crate::model::config::defaults;
 /// One point of the sweep before validation: parameter → (value, key path it was written at).
 type Assignment = Vec<(String, toml::Value, String)>;
 
-pub fn expand(c: &mut Checker, raw: &RawSpec, seed: u64, n_train: Option<usize>) -> RunList {
+/// What is known of the training data before it is read, for the checks that depend on it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DataFacts {
+    /// Training images after split, class filter and subset.
+    pub n_train: Option<usize>,
+    /// Width of a flattened image.
+    pub input_dim: Option<usize>,
+}
+
+pub fn expand(c: &mut Checker, raw: &RawSpec, seed: u64, data: DataFacts) -> RunList {
     let base = RawRunParams::from_sections(
         &raw.model.clone().unwrap_or_default(),
         &raw.train.clone().unwrap_or_default(),
@@ -33,6 +42,7 @@ pub fn expand(c: &mut Checker, raw: &RawSpec, seed: u64, n_train: Option<usize>)
     let sweep = raw.sweep.clone().unwrap_or_default();
     let axes = axes(c, &sweep.axes);
     let mut members = grid(&axes);
+    let grid_size = members.len();
     for (i, ex) in sweep.exclude.iter().enumerate() {
         let key = format!("sweep.exclude[{i}]");
         let pattern = table_assignment(c, ex, &key);
@@ -45,6 +55,13 @@ pub fn expand(c: &mut Checker, raw: &RawSpec, seed: u64, n_train: Option<usize>)
         if members.len() == before {
             c.fail(&key, "this exclude entry matches no sweep member");
         }
+    }
+    if members.is_empty() && grid_size > 0 && sweep.include.is_empty() {
+        c.fail_hint(
+            "sweep.exclude",
+            format!("excludes all {grid_size} sweep member(s): nothing would be trained"),
+            Some("remove an exclude entry, or add members with `include`".into()),
+        );
     }
     for (i, inc) in sweep.include.iter().enumerate() {
         let key = format!("sweep.include[{i}]");
@@ -64,7 +81,7 @@ pub fn expand(c: &mut Checker, raw: &RawSpec, seed: u64, n_train: Option<usize>)
         .collect();
     let mut runs: RunList = Vec::new();
     for m in &members {
-        let Some(member) = member_run(c, raw, &base, m, seed, n_train, &label_params) else {
+        let Some(member) = member_run(c, raw, &base, m, seed, data, &label_params) else {
             continue;
         };
         if runs.iter().any(|r| r.run == member.run) {
@@ -169,7 +186,9 @@ fn check_type(c: &mut Checker, name: &str, value: &toml::Value, key: &str) -> bo
     match RawRunParams::deserialize(toml::Value::Table(t)) {
         Ok(_) => true,
         Err(e) => {
-            c.fail(key, format!("{} (value {value})", e.message().trim()));
+            let message = plain_serde_message(e.message());
+            let hint = type_hint(&message);
+            c.fail_hint(key, format!("{message} (value {value})"), hint);
             false
         }
     }
@@ -196,7 +215,7 @@ fn member_run(
     base: &RawRunParams,
     m: &Assignment,
     seed: u64,
-    n_train: Option<usize>,
+    data: DataFacts,
     label_params: &[String],
 ) -> Option<SweepMember> {
     let mut table = toml::Table::new();
@@ -221,7 +240,8 @@ fn member_run(
             format!("{}.{field}", RawRunParams::section_of(field))
         }
     };
-    let run = run_spec(c, &p, &origin, seed, n_train)?;
+    let run = run_spec(c, &p, &origin, seed, data.n_train)?;
+    super::machine::check_run(c, &run, &origin, data.input_dim);
     let mut label = run.variant.name().to_owned();
     let mut sweep_values = BTreeMap::new();
     sweep_values.insert("variant".to_owned(), run.variant.name().to_owned());

@@ -5,14 +5,15 @@ use std::collections::BTreeMap;
 
 use super::check::Checker;
 use super::data::{self, training_set_size};
-use super::diagnostics::{did_you_mean, SpecErrors};
+use super::diagnostics::{did_you_mean, SpecError, SpecErrors};
+use super::machine::Machine;
 use super::raw::{RawCommand, RawEvaluate, RawPlots, RawSpec};
 use super::source::SpecSource;
 use super::sweep;
 use super::validated::*;
 
-pub fn validate(src: &SpecSource, raw: RawSpec) -> Result<Spec, SpecErrors> {
-    let mut c = Checker::new(src);
+pub fn validate(src: &SpecSource, raw: RawSpec, machine: &Machine) -> Result<Spec, SpecErrors> {
+    let mut c = Checker::new(src, machine);
     let experiment = experiment(&mut c, &raw);
     let dataset = raw.dataset.as_ref().map(|d| data::dataset(&mut c, d));
     let preprocess = data::preprocess(
@@ -24,11 +25,14 @@ pub fn validate(src: &SpecSource, raw: RawSpec) -> Result<Spec, SpecErrors> {
     if let Some(d) = &dataset {
         data::check_files(&mut c, d, &preprocess);
     }
-    let n_train = dataset
-        .as_ref()
-        .and_then(|d| training_set_size(d, &preprocess));
+    let data = sweep::DataFacts {
+        n_train: dataset
+            .as_ref()
+            .and_then(|d| training_set_size(d, &preprocess)),
+        input_dim: dataset.as_ref().and_then(data::input_dim),
+    };
     let runs = if dataset.is_some() || raw.sweep.is_some() || raw.model.is_some() {
-        sweep::expand(&mut c, &raw, experiment.seed, n_train)
+        sweep::expand(&mut c, &raw, experiment.seed, data)
     } else {
         Vec::new()
     };
@@ -39,8 +43,8 @@ pub fn validate(src: &SpecSource, raw: RawSpec) -> Result<Spec, SpecErrors> {
     );
     let plots = plots(&mut c, raw.plots.clone().unwrap_or_default());
     let commands = commands(&mut c, &raw.command);
-    if dataset.is_none() && !runs.is_empty() && raw.model.is_some() {
-        c.fail("model", "training runs need a [dataset] section");
+    if dataset.is_none() {
+        needs_dataset(&mut c, &raw);
     }
     c.finish()?;
     let dir = std::path::absolute(&src.path)
@@ -71,10 +75,10 @@ fn experiment(c: &mut Checker, raw: &RawSpec) -> Experiment {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "experiment".into());
     let name = e.name.unwrap_or(stem);
-    if !is_safe_name(&name) {
+    if let Some(problem) = name_problem(&name) {
         c.fail(
             "experiment.name",
-            format!("\"{name}\" must be non-empty and use only letters, digits, '-', '_' and '.'"),
+            format!("\"{name}\" {problem} (it names the folder results/<name>/)"),
         );
     }
     let seed = c.int("experiment.seed", e.seed, 0, 0, i64::MAX) as u64;
@@ -85,11 +89,54 @@ fn experiment(c: &mut Checker, raw: &RawSpec) -> Experiment {
     }
 }
 
+/// Training stages need a dataset: without one, only `[[command]]` stages can run, and a spec
+/// with neither would "succeed" having done nothing.
+fn needs_dataset(c: &mut Checker, raw: &RawSpec) {
+    let run_sections = [
+        ("model", raw.model.is_some()),
+        ("train", raw.train.is_some()),
+        ("sweep", raw.sweep.is_some()),
+        ("variants", !raw.variants.is_empty()),
+        ("preprocess", raw.preprocess.is_some()),
+    ];
+    let hint = Some(
+        "add a [dataset] section, e.g. one with name = \"shapes\" (procedural, no download)"
+            .to_owned(),
+    );
+    if let Some((section, _)) = run_sections.iter().find(|(_, present)| *present) {
+        c.fail_hint(
+            section,
+            format!("[{section}] configures training runs, which need a [dataset] section"),
+            hint,
+        );
+    } else if raw.command.is_empty() {
+        // Nothing in the file to point at: its start.
+        c.errors.push(SpecError {
+            location: c.src.at_offset(0),
+            key: String::new(),
+            message: "the spec defines no stages: it has no [dataset] to train on and no \
+                      [[command]]"
+                .into(),
+            hint: hint.map(|h| format!("{h}, or a [[command]] stage")),
+        });
+    }
+}
+
+/// Why `s` cannot name a folder (the experiment's results, a dataset, a stage), if it cannot.
+pub fn name_problem(s: &str) -> Option<String> {
+    if s.is_empty() {
+        return Some("must not be empty".into());
+    }
+    if s.starts_with('.') {
+        return Some("must not start with '.'".into());
+    }
+    s.chars()
+        .find(|ch| !(ch.is_ascii_alphanumeric() || "-_.".contains(*ch)))
+        .map(|ch| format!("contains {ch:?}: use only letters, digits, '-', '_' and '.'"))
+}
+
 pub fn is_safe_name(s: &str) -> bool {
-    !s.is_empty()
-        && !s.starts_with('.')
-        && s.chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
+    name_problem(s).is_none()
 }
 
 fn evaluate(c: &mut Checker, e: RawEvaluate, ds: Option<&DatasetSpec>) -> EvaluateSpec {
@@ -100,20 +147,9 @@ fn evaluate(c: &mut Checker, e: RawEvaluate, ds: Option<&DatasetSpec>) -> Evalua
         .enumerate()
         .map(|(i, &k)| c.usize(&format!("evaluate.iwae_k[{i}]"), Some(k), 1, 1, 100_000))
         .collect();
-    let anomaly_normal_classes = e.anomaly_normal_classes.map(|cls| {
-        cls.iter()
-            .enumerate()
-            .map(|(i, &k)| {
-                c.int(
-                    &format!("evaluate.anomaly_normal_classes[{i}]"),
-                    Some(k),
-                    0,
-                    0,
-                    255,
-                ) as u8
-            })
-            .collect()
-    });
+    let anomaly_normal_classes = e
+        .anomaly_normal_classes
+        .map(|cls| normal_classes(c, &cls, ds.and_then(data::class_count)));
     EvaluateSpec {
         iwae_k,
         iwae_images: c.usize(
@@ -129,6 +165,33 @@ fn evaluate(c: &mut Checker, e: RawEvaluate, ds: Option<&DatasetSpec>) -> Evalua
         pca: e.pca.unwrap_or(true),
         mig: e.mig.unwrap_or(ds.is_some_and(|d| d.name == "shapes")),
     }
+}
+
+/// The test images of these classes are "normal", all others anomalous: each must be a class
+/// of the dataset, and at least one class must be left to be anomalous.
+fn normal_classes(c: &mut Checker, cls: &[i64], n_classes: Option<usize>) -> Vec<u8> {
+    let key = "evaluate.anomaly_normal_classes";
+    if cls.is_empty() {
+        c.fail(key, "must list at least one class (or be left out)");
+    }
+    let max = n_classes.unwrap_or(256) as i64 - 1;
+    let mut seen: Vec<u8> = Vec::new();
+    for (i, &k) in cls.iter().enumerate() {
+        let at = format!("{key}[{i}]");
+        let k = c.int(&at, Some(k), 0, 0, max) as u8;
+        if seen.contains(&k) {
+            c.fail(&at, format!("class {k} is listed twice"));
+        }
+        seen.push(k);
+    }
+    if n_classes.is_some_and(|n| seen.len() >= n) {
+        c.fail_hint(
+            key,
+            "lists every class of the dataset, so no test image is anomalous",
+            Some("leave at least one class out: its images are the anomalies".into()),
+        );
+    }
+    seen
 }
 
 fn plots(c: &mut Checker, p: RawPlots) -> PlotsSpec {
@@ -167,13 +230,8 @@ fn commands(c: &mut Checker, raw: &[RawCommand]) -> Vec<CommandSpec> {
     for (i, r) in raw.iter().enumerate() {
         let key = format!("command[{i}]");
         let name = r.name.clone().unwrap_or_default();
-        if !is_safe_name(&name) {
-            c.fail(
-                &format!("{key}.name"),
-                format!(
-                    "\"{name}\" must be non-empty and use only letters, digits, '-', '_' and '.'"
-                ),
-            );
+        if let Some(problem) = name_problem(&name) {
+            c.fail(&format!("{key}.name"), format!("\"{name}\" {problem}"));
         } else if let Some(first) = seen.insert(name.clone(), i) {
             c.fail(
                 &format!("{key}.name"),
@@ -184,6 +242,7 @@ fn commands(c: &mut Checker, raw: &[RawCommand]) -> Vec<CommandSpec> {
         if cmd.trim().is_empty() {
             c.fail(&key, "needs a non-empty `cmd`");
         }
+        placeholders(c, &key, r);
         let mut outputs_seen = BTreeMap::new();
         for (j, o) in r.outputs.iter().enumerate() {
             let p = std::path::Path::new(o);
@@ -208,12 +267,7 @@ fn commands(c: &mut Checker, raw: &[RawCommand]) -> Vec<CommandSpec> {
                 );
             }
         }
-        let dir = c
-            .src
-            .path
-            .parent()
-            .map(|p| p.to_path_buf())
-            .unwrap_or_default();
+        let dir = c.src.dir();
         let deps = r
             .deps
             .iter()
@@ -242,10 +296,48 @@ fn commands(c: &mut Checker, raw: &[RawCommand]) -> Vec<CommandSpec> {
             outputs: r.outputs.clone(),
             deps,
             cores: c.usize(&format!("{key}.cores"), r.cores, 1, 1, 1024),
-            gpus: c.usize(&format!("{key}.gpus"), r.gpus, 0, 0, 64),
+            gpus: gpu_slots(c, &key, r.gpus),
             publish: r.publish.unwrap_or(false),
             index: i,
         });
     }
     out
+}
+
+/// `{in.NAME}` and `{param.NAME}` in `cmd` must name one of the stage's `inputs` / `params`,
+/// or the stage would fail only once everything before it had run.
+fn placeholders(c: &mut Checker, key: &str, r: &RawCommand) {
+    let cmd = r.cmd.as_deref().unwrap_or_default();
+    let params: Vec<&str> = r.params.keys().map(String::as_str).collect();
+    let inputs: Vec<&str> = r.inputs.iter().map(String::as_str).collect();
+    for (prefix, names, field) in [("{in.", &inputs, "inputs"), ("{param.", &params, "params")] {
+        for (start, _) in cmd.match_indices(prefix) {
+            let rest = &cmd[start + prefix.len()..];
+            let name = rest.split('}').next().unwrap_or(rest);
+            if names.contains(&name) {
+                continue;
+            }
+            let hint = did_you_mean(name, names.iter().copied())
+                .or_else(|| Some(format!("declare it in the command's `{field}`")));
+            c.fail_hint(
+                &format!("{key}.cmd"),
+                format!("uses {prefix}{name}}}, but `{field}` has no `{name}`"),
+                hint,
+            );
+        }
+    }
+}
+
+/// GPU slots a command asks for; more than this run has (`--gpus`) could never be scheduled.
+fn gpu_slots(c: &mut Checker, key: &str, gpus: Option<i64>) -> usize {
+    let at = format!("{key}.gpus");
+    let n = c.usize(&at, gpus, 0, 0, 64);
+    if let Some(have) = c.machine.gpus.filter(|&have| n > have) {
+        c.fail_hint(
+            &at,
+            format!("needs {n} GPU slot(s), but this run has --gpus {have}"),
+            Some(format!("pass --gpus {n} (or more) to `pipeline run`")),
+        );
+    }
+    n
 }

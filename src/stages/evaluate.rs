@@ -157,7 +157,8 @@ fn evaluate(
         m.principal_angles_deg =
             metrics::subspace::principal_angles_deg(&basis, &pca_basis, dim, k, k)?;
     }
-    if p.mig {
+    // The gap between the two most informative latents needs two of them.
+    if p.mig && k >= 2 {
         if let Some(f) = &test.factors {
             let nf = test.header.factor_names.len().max(1);
             let factors: Vec<u32> = f.iter().map(|&v| v as u32).collect();

@@ -95,6 +95,19 @@ impl StageImpl for PreprocessStage {
         ));
         let summary = data::preprocess(&raw, &options(&p.options), ctx.out)?;
         ctx.log.line(serde_json::to_string(&summary)?);
+        if let Some(warning) = subset_warning(p.options.subset, summary.train.n + summary.val.n) {
+            ctx.log.line(&warning);
+            ctx.progress.note(warning);
+        }
         Ok(())
     }
+}
+
+/// The subset is clamped to the images there are; say so rather than train on fewer silently.
+fn subset_warning(subset: Option<usize>, pool: usize) -> Option<String> {
+    let asked = subset.filter(|&k| k > pool)?;
+    Some(format!(
+        "warning: preprocess.subset = {asked} is more than the {pool} training images available \
+         (after the class filter and any carved test split); all {pool} are used"
+    ))
 }

@@ -141,7 +141,8 @@ fn a_file_that_fails_its_checksum_fails_the_stage_and_caches_nothing() {
         .path();
     let log = std::fs::read_to_string(log).unwrap();
     assert!(
-        log.contains("test_labels for dataset `mine`: every source failed"),
+        log.contains("failed to obtain test_labels file `")
+            && log.contains("mine/test_labels.gz` for dataset `mine`: every source failed"),
         "{log}"
     );
     assert!(err.contains("checksum mismatch: expected sha256"), "{err}");

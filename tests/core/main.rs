@@ -11,6 +11,7 @@ mod download_stage;
 mod execution;
 mod hostile_filesystems;
 mod quickstart;
+mod random_sweeps;
 mod report_tables;
 mod robustness;
 mod spec_errors;
