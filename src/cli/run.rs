@@ -66,6 +66,10 @@ pub fn run(
         report.blocked
     );
     eprintln!("results: {}", report.results.display());
+    // Also for cached stages: a figure left out is news on every run, not just the first.
+    for (stage, notice) in crate::report::notices::read_published(&report.results) {
+        eprintln!("note ({stage}): {notice}");
+    }
     if report.failures.is_empty() {
         return Ok(());
     }

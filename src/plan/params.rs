@@ -18,7 +18,7 @@ pub fn implementation_version(kind: StageKind) -> u32 {
         StageKind::Preprocess => 1,
         StageKind::Train => 1,
         StageKind::Evaluate => 3,
-        StageKind::Plot => 3,
+        StageKind::Plot => 4,
         StageKind::Report => 1,
         StageKind::Command => 1,
     }

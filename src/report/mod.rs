@@ -3,8 +3,10 @@
 //! from outside the file, so it can be mailed or archived as is.
 
 mod html;
+pub mod notices;
 
 pub use html::render_report;
+pub use notices::{Notice, NoticeKind};
 
 use std::path::{Path, PathBuf};
 

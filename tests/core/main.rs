@@ -6,6 +6,7 @@ mod cache_invalidation;
 mod dag;
 mod datasets;
 mod execution;
+mod figures;
 mod quickstart;
 mod robustness;
 mod spec_errors;
