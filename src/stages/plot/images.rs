@@ -19,12 +19,18 @@ fn needs_2d(sweep: &Sweep, variants: &[Variant]) -> Result<(), Reason> {
     {
         return Ok(());
     }
-    let names: Vec<&str> = variants.iter().map(|&v| variant_name(v)).collect();
+    let names: Vec<String> = variants
+        .iter()
+        .map(|&v| match v {
+            Variant::Ae => "an AE".to_owned(),
+            other => format!("a {}", variant_name(other)),
+        })
+        .collect();
     let mut sizes: Vec<usize> = variants.iter().flat_map(|&v| sweep.latents(v)).collect();
     sizes.sort_unstable();
     sizes.dedup();
     Err(Reason(format!(
-        "needs an {} with a 2-D latent; the sweep's latent sizes are {}",
+        "needs {} with a 2-D latent; the sweep's latent sizes are {}",
         names.join(" or "),
         if sizes.is_empty() {
             "none".into()
