@@ -353,8 +353,16 @@ impl Drawing for LineChart<'_> {
     fn size(&self) -> (u32, u32) {
         let (rows, cols) = self.grid();
         match self.panels.len() {
-            // A lone chart (rate-distortion, training curves, ROC) gets more room for labels.
-            0 | 1 => (900, 640),
+            // A lone chart (rate-distortion, training curves, ROC) gets more room for labels,
+            // and a legend beside it its own width, so long entries do not squeeze the plot.
+            0 | 1 => {
+                let beside = self
+                    .panels
+                    .first()
+                    .filter(|p| p.legend_outside)
+                    .map_or(0, |p| legend_size(&legend_entries(p)).0 as u32 + 16);
+                ((640 + beside).max(900), 640)
+            }
             _ => (
                 PANEL_W * cols as u32 + 20,
                 PANEL_H * rows as u32 + TITLE_SIZE + 30,

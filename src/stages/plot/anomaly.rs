@@ -72,11 +72,11 @@ impl Figure for Anomaly {
                 40,
             )?;
             rocs.push(figures::NamedRoc {
-                name: format!("{}: {score}", m.setting),
+                name: m.setting.clone(),
                 curve: crate::metrics::auroc::roc_curve(&scores, &anomalous)?,
             });
         }
-        let title = "Anomaly detection by reconstruction error / −ELBO";
+        let title = "Anomaly detection: AEs score by reconstruction error, VAEs by −ELBO";
         figures::roc_curves(&canvas.part("roc", title), title, &rocs)?;
         let trained_on = (0..sweep.train_class_counts.len() as u8)
             .filter(|c| sweep.train_class_counts[*c as usize] > 0 && !normal.contains(c));

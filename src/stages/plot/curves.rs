@@ -90,9 +90,7 @@ impl Figure for RateDistortion {
         let seeds = seeds_per_setting(sweep.of(Variant::Vae));
         let title = match seeds {
             1 => "Rate–distortion across β (one curve per latent size)".to_owned(),
-            n => format!(
-                "Rate–distortion across β (one curve per latent size; mean ± sd of {n} seeds)"
-            ),
+            n => format!("Rate–distortion across β (mean ± sd of {n} seeds)"),
         };
         let Some(first) = sweep.of(Variant::Vae).next() else {
             return Ok(());

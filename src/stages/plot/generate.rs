@@ -42,6 +42,15 @@ pub fn endpoints(labels: &[u8]) -> Option<(usize, usize)> {
     Some((0, other))
 }
 
+/// `a heart`, `an ellipse`; a class named by a number is `class 3`.
+fn with_article(class: &str) -> String {
+    match class.chars().next() {
+        Some(c) if c.is_ascii_digit() => format!("class {class}"),
+        Some('a' | 'e' | 'i' | 'o' | 'u' | 'A' | 'E' | 'I' | 'O' | 'U') => format!("an {class}"),
+        _ => format!("a {class}"),
+    }
+}
+
 pub struct Interpolation;
 
 impl Figure for Interpolation {
@@ -85,9 +94,9 @@ impl Figure for Interpolation {
         };
         let class = |i: usize| sweep.class_name(sweep.test.labels[i]);
         let title = format!(
-            "Interpolation from a test {} (t = 0) to a {} (t = 1): decode((1−t)·z₀ + t·z₁)",
-            class(a),
-            class(b)
+            "Interpolation from {} (t = 0) to {} (t = 1): decode((1−t)·z₀ + t·z₁)",
+            with_article(&class(a)),
+            with_article(&class(b))
         );
         canvas.images(&title, &[panel], sweep.image_size())
     }
@@ -173,8 +182,8 @@ impl Figure for Arithmetic {
         };
         let name = |c: u8| sweep.class_name(c);
         let title = format!(
-            "Latent arithmetic: a {} plus α·(mean {} − mean {})",
-            name(from),
+            "Latent arithmetic: {} plus α·(mean {} − mean {})",
+            with_article(&name(from)),
             name(to),
             name(from)
         );
