@@ -257,11 +257,12 @@ pub(crate) fn draw_line_panel<DB: DrawingBackend>(
                 .draw_series(LineSeries::new(points, style))
                 .draw_err()?;
         }
+        // Fainter and thinner than the curve: a horizontal bar lying on it stays told apart.
         for (a, b) in error_bars(series) {
             chart
                 .draw_series(std::iter::once(PathElement::new(
                     vec![a, b],
-                    color.stroke_width(2),
+                    color.mix(0.55).stroke_width(1),
                 )))
                 .draw_err()?;
         }
