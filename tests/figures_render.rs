@@ -249,6 +249,7 @@ fn line_charts() {
                     beta: b,
                     rate: (d as f64).sqrt() * 8.0 / b,
                     distortion: 20.0 + 40.0 / (1.0 + (d as f64) / b),
+                    ..RatePoint::default()
                 })
                 .collect(),
         })

@@ -74,6 +74,11 @@ pub fn run(
             report.results.display()
         ),
     }
+    // Also for cached stages: a figure or table left out is news on every run, not just the
+    // first.
+    for (stage, notice) in crate::report::notices::read_published(&report.results) {
+        eprintln!("note ({stage}): {notice}");
+    }
     if !report.failures.is_empty() {
         eprintln!("\nfailed stages:");
     }

@@ -11,14 +11,17 @@ use super::lines::{line_panels, LinePanel, Series};
 use super::FigureFiles;
 use crate::metrics::RocCurve;
 
-/// One β-VAE run's point on the rate–distortion plane.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One β's point on the rate–distortion plane: a run, or the mean over its seeds with their
+/// sd on both axes (drawn as error bars; 0 for a single seed).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct RatePoint {
     pub beta: f64,
     /// KL(q(z|x) ‖ p(z)) in nats.
     pub rate: f64,
     /// Reconstruction term (negative log-likelihood or MSE).
     pub distortion: f64,
+    pub rate_sd: f64,
+    pub distortion_sd: f64,
 }
 
 /// All β values of one latent size.
@@ -56,6 +59,8 @@ pub fn rate_distortion(
                 points: points.iter().map(|p| (p.rate, p.distortion)).collect(),
                 point_labels: points.iter().map(|p| format!("β={}", p.beta)).collect(),
                 point_markers: points.iter().map(|p| marker_of(p.beta)).collect(),
+                x_errors: points.iter().map(|p| p.rate_sd).collect(),
+                errors: points.iter().map(|p| p.distortion_sd).collect(),
                 color: i,
                 ..Series::default()
             }
@@ -138,8 +143,9 @@ pub struct TrainingRun {
     pub val_loss: Vec<f64>,
 }
 
-/// Training curves: one colour (and, past ten runs, marker shape) per run, solid = train,
-/// dashed = validation; epochs from 1. The legend names each run once and keys the line styles.
+/// Training curves: one colour (and, past ten names, marker shape) per run name, solid =
+/// train, dashed = validation; epochs from 1. Runs sharing a name (the seeds of one setting)
+/// share its colour and legend entry. The legend names each once and keys the line styles.
 pub fn training_curves(path: &Path, title: &str, runs: &[TrainingRun]) -> Result<FigureFiles> {
     line_panels(path, title, &[training_panel("", runs)])
 }
@@ -168,13 +174,19 @@ fn training_panel(title: &str, runs: &[TrainingRun]) -> LinePanel {
     };
     // Colours repeat after the palette's ten; the marker shape tells those runs apart.
     let marker = |i: usize| Marker::nth(i / super::PALETTE.len());
+    let (colors, first) = name_colors(runs.iter().map(|r| r.name.as_str()));
     let series: Vec<Series> = runs
         .iter()
-        .enumerate()
-        .flat_map(|(i, run)| {
+        .zip(colors)
+        .zip(first.iter().copied())
+        .flat_map(|((run, i), first)| {
             [
                 Series {
-                    name: run.name.clone(),
+                    name: if first {
+                        run.name.clone()
+                    } else {
+                        String::new()
+                    },
                     points: epochs(&run.train_loss),
                     color: i,
                     marker: marker(i),
@@ -212,11 +224,26 @@ fn training_panel(title: &str, runs: &[TrainingRun]) -> LinePanel {
             runs.iter()
                 .map(|r| r.train_loss.len().max(r.val_loss.len())),
         ),
-        legend_outside: runs.len() > 4,
+        legend_outside: first.iter().filter(|&&f| f).count() > 4,
         series,
         legend_extra,
         ..LinePanel::default()
     }
+}
+
+/// A palette index per item, shared by items of the same name (in order of first appearance),
+/// and whether each item is the first of its name (the one that gets the legend entry).
+fn name_colors<'a>(names: impl Iterator<Item = &'a str>) -> (Vec<usize>, Vec<bool>) {
+    let mut seen: Vec<&str> = Vec::new();
+    names
+        .map(|name| match seen.iter().position(|&s| s == name) {
+            Some(i) => (i, false),
+            None => {
+                seen.push(name);
+                (seen.len() - 1, true)
+            }
+        })
+        .unzip()
 }
 
 /// Whole-number epoch ticks, at most about ten of them.
@@ -232,20 +259,41 @@ fn epoch_ticks(lengths: impl Iterator<Item = usize>) -> Vec<f64> {
         .collect()
 }
 
-/// A ROC curve with the name shown in the legend (the AUROC is appended there).
+/// A ROC curve with the name shown in the legend (the AUROC is appended there). Curves of
+/// the same name (one setting's seeds) share a colour and one legend entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NamedRoc {
     pub name: String,
     pub curve: RocCurve,
 }
 
-/// ROC curves with a chance diagonal; legend entries read `name (AUROC 0.912)`.
+/// ROC curves with a chance diagonal; legend entries read `name (AUROC 0.912)`, or
+/// `name (AUROC 0.912 ± 0.004, 5 seeds)` for a name shared by several curves.
 pub fn roc_curves(path: &Path, title: &str, curves: &[NamedRoc]) -> Result<FigureFiles> {
+    let (colors, first) = name_colors(curves.iter().map(|c| c.name.as_str()));
+    let legend_name = |name: &str| {
+        let areas: Vec<f64> = curves
+            .iter()
+            .filter(|c| c.name == name)
+            .map(|c| c.curve.area())
+            .collect();
+        let s = crate::metrics::stats::mean_sd(&areas);
+        match areas.len() {
+            1 => format!("{name} (AUROC {:.3})", s.mean),
+            n => format!("{name} (AUROC {:.3} ± {:.3}, {n} seeds)", s.mean, s.sd),
+        }
+    };
+    let named = first.iter().filter(|&&f| f).count();
     let series = curves
         .iter()
-        .enumerate()
-        .map(|(i, roc)| Series {
-            name: format!("{} (AUROC {:.3})", roc.name, roc.curve.area()),
+        .zip(colors)
+        .zip(first)
+        .map(|((roc, i), first)| Series {
+            name: if first {
+                legend_name(&roc.name)
+            } else {
+                String::new()
+            },
             points: roc
                 .curve
                 .false_positive_rate
@@ -263,6 +311,8 @@ pub fn roc_curves(path: &Path, title: &str, curves: &[NamedRoc]) -> Result<Figur
         y_label: "true positive rate".into(),
         series,
         diagonal: true,
+        // Curves fill the upper left, where an inside legend would sit on them.
+        legend_outside: named > 3,
         legend_extra: vec![LegendEntry {
             label: "chance".into(),
             color: RGBColor(150, 150, 150),

@@ -11,7 +11,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::text::text_size;
 use super::{
-    draw_title, save, DrawResult, Figure, FigureFiles, FONT, LABEL_SIZE, PANEL_TITLE_SIZE,
+    draw_title, save, DrawResult, Drawing, FigureFiles, FONT, LABEL_SIZE, PANEL_TITLE_SIZE,
     TITLE_SIZE,
 };
 
@@ -225,7 +225,7 @@ impl ImagePanels<'_> {
     }
 }
 
-impl Figure for ImagePanels<'_> {
+impl Drawing for ImagePanels<'_> {
     fn size(&self) -> (u32, u32) {
         let (w, h) = self.content_size();
         let title_w = text_size(self.title, self.title_size() as f64).0.ceil() as u32 + 2 * MARGIN;

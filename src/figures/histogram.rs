@@ -7,7 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{
-    draw_title, format_tick, house_mesh, palette, save, DrawResult, Figure, FigureFiles, FONT,
+    draw_title, format_tick, house_mesh, palette, save, DrawResult, Drawing, FigureFiles, FONT,
     LABEL_SIZE, TITLE_SIZE,
 };
 
@@ -61,7 +61,7 @@ impl Histograms<'_> {
     }
 }
 
-impl Figure for Histograms<'_> {
+impl Drawing for Histograms<'_> {
     fn size(&self) -> (u32, u32) {
         (900, 560)
     }

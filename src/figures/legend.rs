@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::labels::{Rect, Segment};
+use super::geometry::{Rect, Segment};
 use super::text::text_size;
 use super::{DrawResult, FONT, TICK_SIZE};
 

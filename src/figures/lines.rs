@@ -10,24 +10,28 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::labels::{draw_point_labels, Point, Rect, Segment};
+use super::geometry::{Point, Rect, Segment};
+use super::labels::draw_point_labels;
 use super::legend::{
     best_corner, draw_legend, draw_marker, legend_size, LegendEntry, LineKind, Marker,
 };
 use super::{
-    draw_title, format_tick_step, house_mesh, padded_range, palette, save, DrawResult, Figure,
+    draw_title, format_tick_step, house_mesh, padded_range, palette, save, DrawResult, Drawing,
     FigureFiles, FONT, PANEL_TITLE_SIZE, TICK_SIZE, TITLE_SIZE,
 };
 
 /// One curve. `name` (if not empty) is its legend entry; `point_labels` (empty or one per
 /// point) are written next to the markers where they fit; `errors` (empty or one per point)
-/// draw ± vertical error bars; `point_markers` (empty or one per point) override `marker`.
+/// draw ± vertical error bars, `x_errors` (likewise) horizontal ones, e.g. the sd over seeds
+/// of a point measured on both axes; `point_markers` (empty or one per point) override
+/// `marker`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Series {
     pub name: String,
     pub points: Vec<(f64, f64)>,
     pub point_labels: Vec<String>,
     pub errors: Vec<f64>,
+    pub x_errors: Vec<f64>,
     pub dashed: bool,
     /// Palette index; series sharing a colour index share a colour (e.g. train/val of a run).
     pub color: usize,
@@ -107,10 +111,12 @@ fn ranges(panel: &LinePanel) -> ((f64, f64), (f64, f64)) {
         let pad = if labelled { 0.08 * (hi - lo) } else { 0.0 };
         (lo - pad, hi + pad)
     };
-    let xs = panel
-        .series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.0));
+    let xs = panel.series.iter().flat_map(|s| {
+        s.points.iter().enumerate().flat_map(move |(i, p)| {
+            let e = s.x_errors.get(i).copied().unwrap_or(0.0);
+            [p.0 - e, p.0 + e]
+        })
+    });
     let ys = panel.series.iter().flat_map(|s| {
         s.points.iter().enumerate().flat_map(move |(i, p)| {
             let e = s.errors.get(i).copied().unwrap_or(0.0);
@@ -158,10 +164,8 @@ fn data_pixels<DB: DrawingBackend>(
     for s in &panel.series {
         let px: Vec<Point> = s.points.iter().map(to_px).collect();
         segments.extend(px.windows(2).map(|w| (w[0], w[1])));
-        for (i, &(x, y)) in s.points.iter().enumerate() {
-            if let Some(&e) = s.errors.get(i).filter(|e| e.is_finite() && **e > 0.0) {
-                segments.push((to_px(&(x, y - e)), to_px(&(x, y + e))));
-            }
+        for (a, b) in error_bars(s) {
+            segments.push((to_px(&a), to_px(&b)));
         }
         if s.points.len() <= MAX_MARKERS {
             markers.extend(px);
@@ -253,15 +257,14 @@ pub(crate) fn draw_line_panel<DB: DrawingBackend>(
                 .draw_series(LineSeries::new(points, style))
                 .draw_err()?;
         }
-        for (i, &(x, y)) in series.points.iter().enumerate() {
-            if let Some(&e) = series.errors.get(i).filter(|e| e.is_finite() && **e > 0.0) {
-                chart
-                    .draw_series(std::iter::once(PathElement::new(
-                        vec![(x, y - e), (x, y + e)],
-                        color.stroke_width(2),
-                    )))
-                    .draw_err()?;
-            }
+        // Fainter and thinner than the curve: a horizontal bar lying on it stays told apart.
+        for (a, b) in error_bars(series) {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![a, b],
+                    color.mix(0.55).stroke_width(1),
+                )))
+                .draw_err()?;
         }
     }
     let to_px = |p: &Point| {
@@ -311,6 +314,21 @@ pub(crate) fn draw_line_panel<DB: DrawingBackend>(
     draw_point_labels(&area, panel, &to_px, &markers, &segments, legend_rect, plot)
 }
 
+/// The ± bars of a series' points, vertical then horizontal, each from one end to the other.
+fn error_bars(s: &Series) -> Vec<(Point, Point)> {
+    let positive = |e: Option<&f64>| e.copied().filter(|e| e.is_finite() && *e > 0.0);
+    let mut bars = Vec::new();
+    for (i, &(x, y)) in s.points.iter().enumerate() {
+        if let Some(e) = positive(s.errors.get(i)) {
+            bars.push(((x, y - e), (x, y + e)));
+        }
+        if let Some(e) = positive(s.x_errors.get(i)) {
+            bars.push(((x - e, y), (x + e, y)));
+        }
+    }
+    bars
+}
+
 /// The smallest gap between consecutive ticks (infinite for fewer than two).
 fn min_step(ticks: &[f64]) -> f64 {
     ticks
@@ -332,12 +350,20 @@ impl LineChart<'_> {
     }
 }
 
-impl Figure for LineChart<'_> {
+impl Drawing for LineChart<'_> {
     fn size(&self) -> (u32, u32) {
         let (rows, cols) = self.grid();
         match self.panels.len() {
-            // A lone chart (rate-distortion, training curves, ROC) gets more room for labels.
-            0 | 1 => (900, 640),
+            // A lone chart (rate-distortion, training curves, ROC) gets more room for labels,
+            // and a legend beside it its own width, so long entries do not squeeze the plot.
+            0 | 1 => {
+                let beside = self
+                    .panels
+                    .first()
+                    .filter(|p| p.legend_outside)
+                    .map_or(0, |p| legend_size(&legend_entries(p)).0 as u32 + 16);
+                ((640 + beside).max(900), 640)
+            }
             _ => (
                 PANEL_W * cols as u32 + 20,
                 PANEL_H * rows as u32 + TITLE_SIZE + 30,
@@ -364,9 +390,10 @@ fn check_series(panels: &[LinePanel]) -> Result<()> {
         for s in &panel.series {
             let n = s.points.len();
             let bad = |len: usize| len != 0 && len != n;
-            if bad(s.point_labels.len()) || bad(s.errors.len()) || bad(s.point_markers.len()) {
+            let lens = [s.point_labels.len(), s.errors.len(), s.x_errors.len()];
+            if lens.into_iter().any(bad) || bad(s.point_markers.len()) {
                 bail!(
-                    "series '{}': point_labels/errors/point_markers must be empty or one per point",
+                    "series '{}': point_labels/errors/x_errors/point_markers must be empty or one per point",
                     s.name
                 );
             }

@@ -8,6 +8,7 @@
 //! replaced by `.png` and `.svg`.
 
 mod charts;
+mod geometry;
 mod grid;
 mod histogram;
 mod labels;
@@ -46,11 +47,23 @@ pub struct FigureFiles {
 }
 
 impl FigureFiles {
-    /// `path` with its extension replaced by `png` / `svg` (`fig.png` → `fig.png`, `fig.svg`).
+    /// `path` with a `.png` / `.svg` extension in place of its own (`fig.png` → `fig.png`,
+    /// `fig.svg`). Only those two count as an extension: a name's other dots are part of it
+    /// (`scores_vae-b0.1-s5` → `scores_vae-b0.1-s5.png`, not `scores_vae-b0.png`).
     pub fn for_path(path: &Path) -> FigureFiles {
+        let stem = match path.extension().and_then(|e| e.to_str()) {
+            Some("png" | "svg") => path.with_extension(""),
+            _ => path.to_path_buf(),
+        };
+        let with = |ext: &str| {
+            let mut name = stem.clone().into_os_string();
+            name.push(".");
+            name.push(ext);
+            PathBuf::from(name)
+        };
         FigureFiles {
-            png: path.with_extension("png"),
-            svg: path.with_extension("svg"),
+            png: with("png"),
+            svg: with("svg"),
         }
     }
 }
@@ -94,7 +107,7 @@ pub(crate) const LABEL_SIZE: u32 = 18;
 pub(crate) const TICK_SIZE: u32 = 15;
 
 /// Something drawable at a fixed pixel size on any plotters backend.
-pub(crate) trait Figure {
+pub(crate) trait Drawing {
     fn size(&self) -> (u32, u32);
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>;
 }
@@ -111,7 +124,7 @@ impl<T, E: std::fmt::Display> DrawResult<T> for std::result::Result<T, E> {
 }
 
 /// Draws `figure` into `<path>.png` and `<path>.svg`, creating the parent directory.
-pub(crate) fn save<F: Figure>(figure: &F, path: &Path) -> Result<FigureFiles> {
+pub(crate) fn save<F: Drawing>(figure: &F, path: &Path) -> Result<FigureFiles> {
     register_embedded_font();
     let files = FigureFiles::for_path(path);
     if let Some(parent) = files.png.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -239,7 +252,22 @@ pub(crate) fn format_tick_step(v: f64, step: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::format_tick_step;
+    use super::{format_tick_step, FigureFiles};
+    use std::path::Path;
+
+    #[test]
+    fn dots_in_a_run_name_are_not_an_extension() {
+        // Two seeds of one setting must not share a file (issue 9).
+        let a = FigureFiles::for_path(Path::new("out/anomaly_scores_vae-z4-b0.1-s5"));
+        let b = FigureFiles::for_path(Path::new("out/anomaly_scores_vae-z4-b0.1-s9"));
+        assert_eq!(a.png, Path::new("out/anomaly_scores_vae-z4-b0.1-s5.png"));
+        assert_eq!(b.svg, Path::new("out/anomaly_scores_vae-z4-b0.1-s9.svg"));
+        let c = FigureFiles::for_path(Path::new("fig.png"));
+        assert_eq!(
+            (c.png.as_path(), c.svg.as_path()),
+            (Path::new("fig.png"), Path::new("fig.svg"))
+        );
+    }
 
     #[test]
     fn close_ticks_stay_distinct() {

@@ -10,8 +10,8 @@ use plotters::prelude::*;
 use super::legend::Marker;
 use super::lines::{LinePanel, Series};
 use super::{
-    draw_title, house_mesh, palette, save, DrawResult, Figure, FigureFiles, FONT, PANEL_TITLE_SIZE,
-    TICK_SIZE, TITLE_SIZE,
+    draw_title, house_mesh, palette, save, DrawResult, Drawing, FigureFiles, FONT,
+    PANEL_TITLE_SIZE, TICK_SIZE, TITLE_SIZE,
 };
 
 struct LinearAeVsPca<'a> {
@@ -56,7 +56,7 @@ fn draw_angles<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, angles: &[f64]
     Ok(())
 }
 
-impl Figure for LinearAeVsPca<'_> {
+impl Drawing for LinearAeVsPca<'_> {
     fn size(&self) -> (u32, u32) {
         (1260, 540)
     }

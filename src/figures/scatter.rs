@@ -8,7 +8,7 @@ use plotters::prelude::*;
 
 use super::legend::{draw_legend, legend_size, LegendEntry, LineKind, Marker};
 use super::{
-    draw_title, format_tick, house_mesh, padded_range, palette, save, DrawResult, Figure,
+    draw_title, format_tick, house_mesh, padded_range, palette, save, DrawResult, Drawing,
     FigureFiles, FONT, PANEL_TITLE_SIZE, TITLE_SIZE,
 };
 
@@ -73,7 +73,7 @@ fn legend(names: &[String]) -> Vec<LegendEntry> {
     entries
 }
 
-impl Figure for Scatter<'_> {
+impl Drawing for Scatter<'_> {
     fn size(&self) -> (u32, u32) {
         let n = self.panels.len().max(1) as u32;
         let legend_w = legend_size(&legend(self.class_names)).0 as u32 + 20;

@@ -1,4 +1,5 @@
-//! `metrics.csv`: one row per epoch (epoch, train_loss, val_loss, recon, kl, seconds).
+//! `metrics.csv`: one row per epoch (epoch, train_loss, val_loss, recon, kl, seconds), written
+//! by the trainer and read back by the plot stage.
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -50,9 +51,48 @@ pub fn write(path: &Path, metrics: &[EpochMetrics]) -> Result<(), ModelError> {
     std::fs::rename(&tmp, path).map_err(|e| io("rename metrics to", e))
 }
 
+/// The per-epoch losses of a `metrics.csv` written by [`write`]: train loss, and validation
+/// loss where there was a validation split (empty cells are `None`).
+pub fn read_losses(path: &Path) -> anyhow::Result<Vec<(f64, Option<f64>)>> {
+    use polars::prelude::DataType;
+    let df = crate::tables::read_csv(path)?;
+    // A column of empty cells reads as text: cast, so it becomes nulls.
+    let column = |name: &str| -> anyhow::Result<Vec<Option<f64>>> {
+        let c = df.column(name)?.cast(&DataType::Float64)?;
+        Ok(c.f64()?.iter().collect())
+    };
+    let (train, val) = (column("train_loss")?, column("val_loss")?);
+    Ok(train
+        .into_iter()
+        .zip(val)
+        .filter_map(|(t, v)| Some((t?, v)))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn losses_read_back_with_and_without_validation() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = |epoch, val_loss| EpochMetrics {
+            epoch,
+            train_loss: 2.0 - epoch as f64,
+            val_loss,
+            recon: 1.0,
+            kl: 0.5,
+            seconds: 0.1,
+        };
+        let path = dir.path().join(FILE);
+        write(&path, &[m(0, None), m(1, None)]).unwrap();
+        assert_eq!(read_losses(&path).unwrap(), [(2.0, None), (1.0, None)]);
+        write(&path, &[m(0, Some(2.5)), m(1, Some(1.5))]).unwrap();
+        assert_eq!(
+            read_losses(&path).unwrap(),
+            [(2.0, Some(2.5)), (1.0, Some(1.5))]
+        );
+    }
 
     #[test]
     fn renders_header_and_rows() {

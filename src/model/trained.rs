@@ -115,6 +115,11 @@ impl TrainedModel {
         out
     }
 
+    /// Decoder output for each code as pixel values: probabilities or means.
+    pub fn decode_pixels(&self, z: &[f32]) -> Vec<f32> {
+        self.to_pixels(self.decode(z))
+    }
+
     /// Reconstruction through the code (μ for a VAE), as pixel values.
     pub fn reconstruct(&self, x: &[f32]) -> Vec<f32> {
         self.to_pixels(self.decode(&self.encode(x).0))

@@ -5,10 +5,12 @@
 
 mod comparison;
 mod html;
+pub mod notices;
 mod view;
 
 pub use comparison::{compare, ComparisonTable, MemberResult};
 pub use html::render_report;
+pub use notices::{Notice, NoticeKind};
 pub use view::{ReportView, TableView, VIEW_FILE};
 
 use std::path::{Path, PathBuf};

@@ -212,7 +212,7 @@ fn plots(c: &mut Checker, p: RawPlots) -> PlotsSpec {
             v
         };
     PlotsSpec {
-        figures: list(c, "plots.figures", p.figures, FIGURE_NAMES),
+        figures: list(c, "plots.figures", p.figures, &FIGURE_NAMES),
         formats: list(c, "plots.formats", p.formats, FORMAT_NAMES),
     }
 }

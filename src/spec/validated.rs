@@ -235,19 +235,9 @@ pub struct EvaluateSpec {
     pub mig: bool,
 }
 
-pub const FIGURE_NAMES: &[&str] = &[
-    "prior_samples",
-    "reconstructions",
-    "latent_scatter",
-    "manifold",
-    "traversals",
-    "rate_distortion",
-    "metric_vs_latent",
-    "training_curves",
-    "denoising",
-    "linear_vs_pca",
-    "anomaly",
-];
+/// The figures `plots.figures` accepts: the plot stage's figure registry.
+pub static FIGURE_NAMES: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(crate::stages::plot::figure_names);
 
 pub const FORMAT_NAMES: &[&str] = &["png", "svg"];
 

@@ -12,11 +12,11 @@ use serde::{Deserialize, Serialize};
 use super::evaluate::{EvalMetrics, METRICS_FILE};
 use super::{StageContext, StageImpl};
 use crate::plan::Input;
-use crate::spec::MemberRow;
 use crate::report::{
-    compare, notices_section, MemberResult, ReportFigure, ReportInput, ReportSection, ReportTable,
-    ReportView, StageTiming, VIEW_FILE,
+    compare, notices, notices_section, MemberResult, Notice, NoticeKind, ReportInput,
+    ReportSection, ReportTable, ReportView, StageTiming, VIEW_FILE,
 };
+use crate::spec::MemberRow;
 use crate::tables;
 
 pub struct ReportStage;
@@ -60,103 +60,24 @@ impl StageImpl for ReportStage {
             tables::write_csv(&t.data, &ctx.out.join(format!("{name}.csv")))?;
             tables::write_parquet(&t.data, &ctx.out.join(format!("{name}.parquet")))?;
         }
-        for notice in &view.notices {
-            ctx.progress.note(notice.clone());
-            ctx.log.line(format!("notice: {notice}"));
+        // Written like the plot stage's, so the run summary prints them on every run, cached
+        // or not.
+        let notes: Vec<Notice> = view
+            .notices
+            .iter()
+            .map(|n| Notice {
+                kind: NoticeKind::Skipped,
+                subject: "table".into(),
+                message: n.clone(),
+            })
+            .collect();
+        for n in &notes {
+            ctx.log.line(n.to_string());
         }
+        notices::write(ctx.out, &notes)?;
         std::fs::write(ctx.out.join(VIEW_FILE), serde_json::to_vec_pretty(&view)?)?;
         Ok(())
     }
-}
-
-/// Heading and caption of each figure the plot stage may draw, in report order.
-const FIGURES: &[(&str, &str, &str)] = &[
-    (
-        "prior_samples",
-        "Samples from the prior",
-        "Samples from the prior for each latent size (Kingma & Welling, Fig. 5).",
-    ),
-    (
-        "reconstructions",
-        "Reconstructions",
-        "Test images and their reconstructions: the latent size sets the quality.",
-    ),
-    (
-        "latent_scatter",
-        "2-D latent space",
-        "2-D latent codes of the test set, coloured by class: AE vs VAE.",
-    ),
-    (
-        "manifold",
-        "Learned manifold",
-        "The learned 2-D manifold: decoder means over an inverse-Gaussian-CDF grid (K&W, Fig. 4).",
-    ),
-    (
-        "traversals",
-        "Latent traversals",
-        "Latent traversals: one unit varied at a time, the others kept at one test image's code; one panel per β.",
-    ),
-    (
-        "rate_distortion",
-        "Rate–distortion",
-        "Rate (KL) vs distortion (reconstruction) across β, one curve per latent size; the marker shape gives β.",
-    ),
-    (
-        "metric_vs_latent",
-        "AE vs VAE by latent size",
-        "Reconstruction, ELBO and probe accuracy against latent size, AE vs VAE.",
-    ),
-    (
-        "training_curves",
-        "Training curves",
-        "Training and validation loss per epoch.",
-    ),
-    (
-        "denoising",
-        "Denoising",
-        "Denoising autoencoder: corrupted inputs, the clean originals, and the reconstructions.",
-    ),
-    (
-        "linear_vs_pca",
-        "Linear AE vs PCA",
-        "A linear autoencoder trained on squared error spans the PCA subspace: equal error, small principal angles.",
-    ),
-    (
-        "anomaly_roc",
-        "Anomaly detection",
-        "ROC curves of anomaly detection by reconstruction error / −ELBO.",
-    ),
-];
-
-/// The figures present in `plots`, in report order: the fixed list, then one anomaly-score
-/// histogram per run (their names carry the run label).
-fn report_figures(plots: &Path) -> anyhow::Result<Vec<(String, String, std::path::PathBuf)>> {
-    let mut found = Vec::new();
-    for (name, heading, caption) in FIGURES {
-        let png = plots.join(format!("{name}.png"));
-        if png.exists() {
-            found.push((heading.to_string(), caption.to_string(), png));
-        }
-    }
-    let mut scores: Vec<std::path::PathBuf> = std::fs::read_dir(plots)?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            name.starts_with("anomaly_scores_") && name.ends_with(".png")
-        })
-        .collect();
-    scores.sort();
-    for png in scores {
-        let stem = png.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-        let run = stem.trim_start_matches("anomaly_scores_").to_string();
-        found.push((
-            format!("Anomaly scores: {run}"),
-            format!("Anomaly scores of {run} on normal and anomalous test images."),
-            png,
-        ));
-    }
-    Ok(found)
 }
 
 /// The run's self-contained HTML report: figures, tables, the spec, stage timings, versions.
@@ -180,13 +101,7 @@ pub fn write_run_report(
     }
     sections.push(tables_section);
     if let Some(plots) = plot_out {
-        for (heading, caption, png) in report_figures(plots)? {
-            sections.push(ReportSection {
-                heading,
-                figures: vec![ReportFigure { caption, png }],
-                ..Default::default()
-            });
-        }
+        sections.extend(super::plot::report_sections(plots)?);
     }
     let input = ReportInput {
         title: format!("{} — run {}", record.experiment, record.run_id),

@@ -9,6 +9,7 @@ mod dag;
 mod datasets;
 mod download_stage;
 mod execution;
+mod figures;
 mod hostile_filesystems;
 mod quickstart;
 mod random_sweeps;
