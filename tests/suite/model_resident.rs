@@ -1,7 +1,7 @@
 //! The device-resident training engine (parameters and Adam moments kept on a dfdx device; the
 //! CUDA path) run on dfdx's CPU device: it must follow the hand-written fast path's loss curve,
 //! be deterministic and resume exactly. With a GPU the same comparison runs on CUDA.
-mod common;
+use crate::common;
 
 use pipeline::model::config::{
     Activation, DeviceChoice, Likelihood, ModelConfig, Noise, TrainConfig, Variant,

@@ -2,7 +2,7 @@
 //! checksums, counts, label histograms and pixel statistics. Skips with a printed reason when
 //! the files are absent, unless `PIPELINE_TEST_REQUIRE` names `fashion-mnist`.
 
-mod common;
+use crate::common;
 
 use pipeline::data::catalog::lookup;
 use pipeline::data::fetch::{fetch_file, FetchOptions};

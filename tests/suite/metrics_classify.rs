@@ -1,6 +1,6 @@
 //! kNN and linear-probe accuracy on synthetic clusters.
 
-mod common;
+use crate::common;
 
 use common::TestRng;
 use pipeline::metrics::{

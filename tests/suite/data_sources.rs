@@ -1,7 +1,7 @@
 //! Fetching from local sources: the data folder, mirror folders and URLs, a spec's own path,
 //! an already verified destination, and offline runs.
 
-mod common;
+use crate::common;
 
 use common::{failures, fetch, labels_file_fixture, options, serve, spec, Reply, DATASET, NAME};
 use pipeline::data::fetch::AttemptFailure;

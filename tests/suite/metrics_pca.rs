@@ -1,6 +1,6 @@
 //! PCA and principal angles on data with a known low-rank structure.
 
-mod common;
+use crate::common;
 
 use common::TestRng;
 use pipeline::metrics::{principal_angles_deg, Pca};

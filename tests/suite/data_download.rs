@@ -1,7 +1,7 @@
 //! Download tests against a scripted loopback HTTP server: source order, retries, Range
 //! resume, checksum rejection, timeouts and the combined error.
 
-mod common;
+use crate::common;
 
 use common::{failures, fetch, labels_file_fixture, options, serve, spec, Reply, DATASET, NAME};
 use pipeline::data::fetch::{fetch_file, partial_path, AttemptFailure, FetchProgress};

@@ -2,7 +2,7 @@
 //! Skips (printing `SKIPPED`) when no Chromium is installed, unless `PIPELINE_TEST_REQUIRE`
 //! (comma-separated, or `all`) names `chromium`, in which case a missing browser fails.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -1,6 +1,6 @@
 //! MIG and active units on synthetic codes whose answer is known.
 
-mod common;
+use crate::common;
 
 use common::TestRng;
 use pipeline::metrics::{active_units, mutual_information_gap, ACTIVE_UNIT_THRESHOLD, MIG_BINS};

@@ -3,12 +3,12 @@
 //!
 //! The fixture `stage_keys.txt` was generated from the code before the spec → stage contract
 //! was restructured. Regenerate it only on purpose (a stage kind's `implementation_version`
-//! bump, a new hashed parameter), with `PIPELINE_BLESS_STAGE_KEYS=1 cargo test --test core
+//! bump, a new hashed parameter), with `PIPELINE_BLESS_STAGE_KEYS=1 cargo test --test suite
 //! stage_keys`, and say in the commit which keys changed and why.
 
 use std::path::Path;
 
-const FIXTURE: &str = "tests/core/stage_keys.txt";
+const FIXTURE: &str = "tests/suite/stage_keys.txt";
 
 /// Each shipped experiment as written, plus `--set` variants covering what the shipped files
 /// leave at defaults: each variant's own parameters, a carved test split, another dataset,

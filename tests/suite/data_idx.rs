@@ -1,7 +1,7 @@
 //! IDX decoding errors (corrupt gzip, wrong magic, truncation, count mismatch), round trips
 //! and checksum-verified loading, on small in-test fixtures.
 
-mod common;
+use crate::common;
 
 use common::{gzip, idx_fixture, images_payload, message, write, SIDE};
 use pipeline::data::idx::{self, IdxError};

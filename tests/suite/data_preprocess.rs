@@ -1,7 +1,7 @@
 //! Preprocessing options (split sizes, stratified subset, class filter, binarization), the
 //! prepared format and the procedural shapes dataset, on small in-test fixtures.
 
-mod common;
+use crate::common;
 
 use common::{fixture_dataset, idx_fixture, SIDE};
 use pipeline::data::prepared::{read_prepared, write_prepared, PreparedError};
