@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod cli;
+pub mod compare;
 pub mod data;
 pub mod error;
 pub mod exec;
