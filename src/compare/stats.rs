@@ -61,14 +61,30 @@ pub fn welch(baseline: &Summary, candidate: &Summary, level: f64) -> Option<Welc
         // Identical constant samples: no spread to test against. Equal means are no
         // difference; unequal ones are a certain one.
         let p = if diff == 0.0 { 1.0 } else { 0.0 };
-        return Some(WelchTest { diff, se, df: na + nb - 2.0, t: f64::NAN, p, ci_low: diff, ci_high: diff });
+        return Some(WelchTest {
+            diff,
+            se,
+            df: na + nb - 2.0,
+            t: f64::NAN,
+            p,
+            ci_low: diff,
+            ci_high: diff,
+        });
     }
     let df = (qa + qb).powi(2) / (qa * qa / (na - 1.0) + qb * qb / (nb - 1.0));
     let t = diff / se;
     let dist = StudentsT::new(0.0, 1.0, df).ok()?;
     let p = (2.0 * dist.cdf(-t.abs())).min(1.0);
     let q = dist.inverse_cdf(0.5 + level / 2.0);
-    Some(WelchTest { diff, se, df, t, p, ci_low: diff - q * se, ci_high: diff + q * se })
+    Some(WelchTest {
+        diff,
+        se,
+        df,
+        t,
+        p,
+        ci_low: diff - q * se,
+        ci_high: diff + q * se,
+    })
 }
 
 /// Hedges' g of `candidate − baseline`: Cohen's d over the pooled sd, with the small-sample
