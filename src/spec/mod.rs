@@ -3,9 +3,11 @@
 mod check;
 mod data;
 pub mod diagnostics;
+mod labels;
 mod load;
 pub mod machine;
 pub mod raw;
+mod run_checks;
 pub mod run_params;
 pub mod source;
 mod sweep;
