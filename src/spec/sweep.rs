@@ -7,8 +7,8 @@ use serde::Deserialize;
 
 use super::check::Checker;
 use super::diagnostics::{did_you_mean, plain_serde_message, type_hint};
-use super::raw::{RawRunParams, RawSpec, RUN_PARAM_NAMES};
 use super::labels::{abbreviation, param_display, unique_labels};
+use super::raw::{RawRunParams, RawSpec, RUN_PARAM_NAMES};
 use super::run_checks::run_spec;
 use super::validated::{RunList, SweepMember};
 use super::variant::*;
