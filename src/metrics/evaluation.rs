@@ -45,6 +45,9 @@ pub struct EvalMetrics {
     /// k → IWAE bound on log p(x) (VAEs); −bound is the NLL estimate.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub iwae: BTreeMap<usize, f64>,
+    /// Test images the IWAE bound was computed on (the first ones), which the report names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iwae_images: Option<usize>,
     pub active_units: usize,
     pub knn_accuracy: Option<f64>,
     pub probe_accuracy: Option<f64>,

@@ -86,11 +86,7 @@ pub fn build_graph(spec: &Spec) -> Result<StageGraph, SpecErrors> {
             p.publish = true;
             let plot_name = p.name.clone();
             g.add(p);
-            let report_params = ReportParams {
-                members,
-                iwae_images: spec.evaluate.iwae_images,
-            };
-            let report = StageDef::new::<ReportStage>("report", &report_params, &());
+            let report = StageDef::new::<ReportStage>("report", &ReportParams { members }, &());
             let mut r = read_members(report).reads(Input::Plot, &plot_name);
             r.publish = true;
             g.add(r);

@@ -94,6 +94,7 @@ fn evaluate(
         .collect();
     if model.config.is_vae() {
         let n = metrics::iwae_image_count(test.n, p.iwae_images);
+        m.iwae_images = (!p.iwae_k.is_empty()).then_some(n);
         for &kk in &p.iwae_k {
             let bound = model.iwae_bound(&test.images[..n * dim], kk, seed)?;
             m.iwae.insert(kk, mean(&bound));

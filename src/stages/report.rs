@@ -26,12 +26,6 @@ pub struct ReportStage;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportParams {
     pub members: Vec<MemberRow>,
-    /// `[evaluate] iwae_images`, which the tables name; left out at its default.
-    #[serde(
-        default = "crate::metrics::default_iwae_images",
-        skip_serializing_if = "crate::metrics::is_default_iwae_images"
-    )]
-    pub iwae_images: usize,
 }
 
 impl StageImpl for ReportStage {
@@ -53,7 +47,7 @@ impl StageImpl for ReportStage {
                 metrics,
             });
         }
-        let (tables, view) = compare(&members, p.iwae_images)?;
+        let (tables, view) = compare(&members)?;
         for t in &tables {
             let name = &t.view.name;
             std::fs::write(ctx.out.join(format!("{name}.md")), t.view.to_markdown()?)?;

@@ -280,7 +280,7 @@ mod sweep_shapes {
 
     #[test]
     fn issue_9_pivots_of_a_beta_sweep_over_seeds_average_the_seeds() {
-        let (tables, view) = compare(&beta_sweep_over_seeds(), 1000).unwrap();
+        let (tables, view) = compare(&beta_sweep_over_seeds()).unwrap();
         assert!(view.notices.is_empty(), "{:?}", view.notices);
         let pivot = table(&view, "pivot_elbo_latent_x_beta");
         assert_eq!(pivot.columns, ["latent_dim", "β = 0.25", "β = 16"]);
@@ -312,7 +312,7 @@ mod sweep_shapes {
             .into_iter()
             .filter(|m| m.sweep.get("beta").is_none_or(|b| b == "16"))
             .collect();
-        let (_, view) = compare(&one_beta, 1000).unwrap();
+        let (_, view) = compare(&one_beta).unwrap();
         assert!(!names(&view).iter().any(|n| n.starts_with("pivot_")));
         assert_eq!(view.notices.len(), 1, "{:?}", view.notices);
         assert!(
@@ -322,7 +322,7 @@ mod sweep_shapes {
         );
 
         // One member, no seeds axis: the member table only, no kNN column (one class).
-        let (_, view) = compare(&[member(&[("variant", "vae")])], 1000).unwrap();
+        let (_, view) = compare(&[member(&[("variant", "vae")])]).unwrap();
         assert_eq!(names(&view), ["comparison"]);
         assert!(!view.tables[0].columns.iter().any(|c| c.contains("kNN")));
 
@@ -332,14 +332,16 @@ mod sweep_shapes {
             .iter()
             .map(|b| member(&[("variant", "vae"), ("beta", b)]))
             .collect();
-        let (_, view) = compare(&betas, 1000).unwrap();
+        let (_, view) = compare(&betas).unwrap();
         let pivot = table(&view, "pivot_kl_latent_x_beta");
         assert_eq!(pivot.rows, [["4", "9", "6.5", "5.25"].map(String::from)]);
     }
 
     #[test]
     fn issue_9_columns_say_where_reconstructions_come_from_and_the_iwae_image_count() {
-        let (_, view) = compare(&[member(&[("variant", "vae"), ("beta", "2")])], 250).unwrap();
+        let mut m = member(&[("variant", "vae"), ("beta", "2")]);
+        m.metrics.iwae_images = Some(250);
+        let (_, view) = compare(&[m]).unwrap();
         let t = table(&view, "comparison");
         for heading in ["BCE at z=μ", "ELBO recon (sampled z)", "KL(q‖p)", "ELBO"] {
             assert!(t.columns.iter().any(|c| c == heading), "{:?}", t.columns);
