@@ -10,6 +10,8 @@ pub mod exit {
     pub const STAGE_FAILED: i32 = 1;
     pub const INVALID_SPEC: i32 = 2;
     pub const USAGE: i32 = 2;
+    /// `pipeline compare --fail-on …` / `--fail-on-significant` found a regression.
+    pub const REGRESSION: i32 = 3;
     pub const INTERRUPTED: i32 = 130;
     pub const BUG: i32 = 101;
 }
@@ -23,6 +25,9 @@ pub enum UserError {
     StagesFailed { failed: usize, blocked: usize },
     #[error("interrupted: {0}")]
     Interrupted(String),
+    /// A compare gate failed: which cells regressed.
+    #[error("{0}")]
+    Regression(String),
     #[error("{message}")]
     Usage {
         message: String,
@@ -38,6 +43,7 @@ impl UserError {
             UserError::StagesFailed { .. } => exit::STAGE_FAILED,
             UserError::Interrupted(_) => exit::INTERRUPTED,
             UserError::Usage { .. } => exit::USAGE,
+            UserError::Regression(_) => exit::REGRESSION,
         }
     }
 

@@ -144,7 +144,7 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
     };
     let mut failures = Vec::new();
     let (mut failed, mut blocked, mut interrupted) = (0, 0, false);
-    let mut published = Vec::new();
+    let (mut published, mut trained) = (Vec::new(), Vec::new());
     for (s, st) in graph.stages.iter().zip(&states) {
         let (state, duration_s, error, log) = match st {
             StageState::Skipped => ("skipped", None, None, None),
@@ -184,6 +184,9 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
         if s.def.publish && matches!(state, "cached" | "ran") {
             published.push((s.def.name.clone(), store.out_dir(&s.key)));
         }
+        if s.def.kind == StageKind::Train && matches!(state, "cached" | "ran") {
+            trained.push((s.def.name.clone(), store.out_dir(&s.key)));
+        }
         record.stages.push(StageRecord {
             name: s.def.name.clone(),
             kind: s.def.kind,
@@ -206,7 +209,7 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
     record.finished_at = chrono::Utc::now().to_rfc3339();
     let report_parts = ReportParts::of(graph, &record, &store);
     let (results, finish_error) =
-        record_and_publish(project, &mut record, &published, report_parts);
+        record_and_publish(project, &mut record, &published, &trained, report_parts);
     if interrupted {
         return Err(UserError::Interrupted(format!(
             "run {} stopped; completed stages are cached",
@@ -247,7 +250,8 @@ impl ReportParts {
     }
 }
 
-/// Saves the run record, copies results and writes the report. Whatever fails here does not end
+/// Saves the run record, copies results (and the training histories of `trained`, for
+/// `compare` after `gc`) and writes the report. Whatever fails here does not end
 /// the run without its summary: the error is handed back, and a run whose results could not be
 /// published is recorded as failed, with why, in both copies of its record where they can be
 /// written.
@@ -255,6 +259,7 @@ fn record_and_publish(
     project: &Project,
     record: &mut RunRecord,
     published: &[(String, PathBuf)],
+    trained: &[(String, PathBuf)],
     report: Option<ReportParts>,
 ) -> (PathBuf, Option<anyhow::Error>) {
     let state = project.state_dir();
@@ -262,6 +267,7 @@ fn record_and_publish(
     let saved = runs::save(&state, record);
     let publish = || -> anyhow::Result<()> {
         runs::publish_outputs(&dir, published)?;
+        crate::compare::history::write_history(&dir, trained)?;
         if let Some(parts) = &report {
             let dest = dir.join("report.html");
             crate::stages::report::write_run_report(

@@ -90,6 +90,9 @@ pub enum Command {
         /// Only runs of this experiment.
         experiment: Option<String>,
     },
+    /// Compare recorded runs member by member (Δ to a baseline, seed statistics, CI gate; see
+    /// README "Comparing runs").
+    Compare(super::compare::CompareArgs),
     /// Re-hash every cache entry and report corrupt ones.
     Verify,
     /// Remove cache entries that no kept run uses, stale temp folders and quarantined entries.
@@ -134,6 +137,11 @@ pub enum BenchCommand {
         dataset: String,
         #[arg(long, default_value_t = 3)]
         repeat: usize,
+    },
+    /// `runs`, `compare` and trend mode over N synthetic recorded runs of beta_sweep's shape.
+    Compare {
+        #[arg(long, default_value_t = 1000)]
+        runs: usize,
     },
     /// Plan and no-op rerun a fully cached spec of N command stages.
     Plan {

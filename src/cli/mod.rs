@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod bench;
+pub mod compare;
 pub mod inspect;
 pub mod maintain;
 pub mod run;
@@ -30,9 +31,11 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
             threads,
         } => maintain::exec_stage(&project, &key, data_mirror, threads),
         Command::Runs { experiment } => maintain::list_runs(&project, experiment),
+        Command::Compare(args) => compare::compare(&project, args),
         Command::Verify => maintain::verify(&project),
         Command::Gc { keep_runs, dry_run } => maintain::gc(&project, keep_runs, dry_run),
         Command::Bench(BenchCommand::Plan { stages, repeat }) => bench::plan(stages, repeat),
+        Command::Bench(BenchCommand::Compare { runs }) => crate::compare::bench::run(runs),
         Command::Bench(BenchCommand::Train {
             hidden,
             latent,

@@ -5,6 +5,8 @@ mod common;
 mod support;
 
 mod cache_invalidation;
+mod compare_runs;
+mod compare_stats;
 mod dag;
 mod data_download;
 mod data_fashion_real;
