@@ -141,9 +141,17 @@ pub fn run(n: usize) -> anyhow::Result<()> {
     }
     eprintln!("  done in {:.1}s", t.elapsed().as_secs_f64());
     let last = n.to_string();
-    let cases: [(&str, Vec<&str>, f64, Option<f64>); 3] = [
+    let ids: Vec<String> = runs::list(&state)
+        .iter()
+        .take(2)
+        .filter_map(|p| Some(p.file_stem()?.to_string_lossy().into_owned()))
+        .collect();
+    anyhow::ensure!(ids.len() == 2, "bench compare needs --runs 2 or more");
+    let cases: [(&str, Vec<&str>, f64, Option<f64>); 4] = [
         ("runs --where status=succeeded", vec!["runs", "--where", "status=succeeded"], 0.100, None),
         ("compare latest latest~1", vec!["compare", "latest", "latest~1"], 0.150, None),
+        // The same two runs named by full id: compare's own cost, without finding `latest`.
+        ("compare ID ID (full ids)", vec!["compare", &ids[0], &ids[1]], 0.150, None),
         (
             "compare --last N --member vae-z20-b1 --metric elbo",
             vec!["compare", "--last", &last, "--member", "vae-z20-b1", "--metric", "elbo"],
@@ -151,7 +159,8 @@ pub fn run(n: usize) -> anyhow::Result<()> {
             Some(200.0),
         ),
     ];
-    println!("{n} recorded runs; each command run as a subprocess of this binary (median of 3)");
+    let build = if cfg!(debug_assertions) { "debug" } else { "release" };
+    println!("{n} recorded runs; each command run as a subprocess of this {build} binary (median of 3)");
     println!("{:<52} {:>9} {:>9} {:>9}  goal", "command", "wall ms", "peak MB", "exit");
     for (name, args, goal_s, goal_mb) in cases {
         let mut times = Vec::new();

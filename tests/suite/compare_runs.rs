@@ -163,3 +163,22 @@ fn curves_of_old_runs_still_overlay_after_gc() {
     let html = overlay_html(&p, &a, &b);
     assert!(html.contains(&format!("no curves for run R0 ({a})")), "{html}");
 }
+
+#[test]
+fn runs_on_different_data_get_a_banner_and_only_changed_hides_equal_cells() {
+    let p = TestProject::new();
+    let a = run(&p, "[1]", &[]);
+    let b = run(&p, "[1]", &["dataset.n_test=100"]);
+    let doc = compare_json(&p, &[&a, &b]);
+    assert_eq!(doc["comparable"], false, "{doc}");
+    let why = doc["runs"][1]["data_differences"].as_array().unwrap();
+    assert!(why.iter().any(|d| d.as_str().unwrap().contains("n_test")), "{why:?}");
+    let md = stdout(&p.run(&["compare", &a, &b]));
+    assert!(md.contains("WARNING: the runs differ in their data or preprocessing"), "{md}");
+    // The same run twice: nothing differs, so --only-changed shows no cell.
+    let same = compare_json(&p, &[&a, &a, "--only-changed"]);
+    assert_eq!(same["cells"].as_array().unwrap().len(), 0, "{same}");
+    assert_eq!(same["comparable"], true);
+    let all = compare_json(&p, &[&a, &a]);
+    assert!(!all["cells"].as_array().unwrap().is_empty());
+}
