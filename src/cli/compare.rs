@@ -82,8 +82,16 @@ fn emit(output: &Option<PathBuf>, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 pub fn compare(project: &Project, args: CompareArgs) -> anyhow::Result<()> {
-    let format = if args.json { CompareFormat::Json } else { args.format };
-    let tolerances = args.fail_on.as_deref().map(gate::parse_fail_on).transpose()?;
+    let format = if args.json {
+        CompareFormat::Json
+    } else {
+        args.format
+    };
+    let tolerances = args
+        .fail_on
+        .as_deref()
+        .map(gate::parse_fail_on)
+        .transpose()?;
     let correction = if args.fdr {
         Correction::BenjaminiHochberg
     } else {
@@ -92,16 +100,33 @@ pub fn compare(project: &Project, args: CompareArgs) -> anyhow::Result<()> {
     let (state, results) = (project.state_dir(), project.results_dir());
     if let Some(last) = args.last {
         if !args.runs.is_empty() {
-            return Err(usage("--last takes no run references: it picks the runs itself"));
+            return Err(usage(
+                "--last takes no run references: it picks the runs itself",
+            ));
         }
         let (Some(member), Some(metric)) = (&args.member, &args.metric) else {
             return Err(usage("--last needs --member MEMBER and --metric METRIC"));
         };
-        let t = trend::build(&state, &results, args.experiment.as_deref(), last, member, metric, args.all)?;
+        let t = trend::build(
+            &state,
+            &results,
+            args.experiment.as_deref(),
+            last,
+            member,
+            metric,
+            args.all,
+        )?;
         match format {
-            CompareFormat::Json => emit(&args.output, serde_json::to_string_pretty(&trend::json(&t))?.as_bytes())?,
+            CompareFormat::Json => emit(
+                &args.output,
+                serde_json::to_string_pretty(&trend::json(&t))?.as_bytes(),
+            )?,
             CompareFormat::Md => emit(&args.output, trend::text(&t).as_bytes())?,
-            other => return Err(usage(format!("trend mode writes md or json (or --html), not {other:?}"))),
+            other => {
+                return Err(usage(format!(
+                    "trend mode writes md or json (or --html), not {other:?}"
+                )))
+            }
         }
         if let Some(path) = &args.html {
             trend::write_html(&t, path)?;
@@ -110,10 +135,14 @@ pub fn compare(project: &Project, args: CompareArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     if args.member.is_some() || args.metric.is_some() {
-        return Err(usage("--member and --metric are for trend mode: add --last N"));
+        return Err(usage(
+            "--member and --metric are for trend mode: add --last N",
+        ));
     }
     if args.runs.len() + usize::from(args.baseline.is_some()) < 2 {
-        return Err(usage("compare needs two runs or more, e.g. `pipeline compare latest~1 latest`"));
+        return Err(usage(
+            "compare needs two runs or more, e.g. `pipeline compare latest~1 latest`",
+        ));
     }
     if format == CompareFormat::Parquet && args.output.is_none() {
         return Err(usage("--format parquet needs --output FILE"));
@@ -144,7 +173,8 @@ pub fn compare(project: &Project, args: CompareArgs) -> anyhow::Result<()> {
         CompareFormat::Md => emit(&args.output, compare::render::markdown(&c)?.as_bytes())?,
         CompareFormat::Json => emit(
             &args.output,
-            (serde_json::to_string_pretty(&compare::render::json(&c, &gate_json))? + "\n").as_bytes(),
+            (serde_json::to_string_pretty(&compare::render::json(&c, &gate_json))? + "\n")
+                .as_bytes(),
         )?,
         CompareFormat::Csv | CompareFormat::Parquet => {
             let df = compare::render::long_table(&c)?;
@@ -157,7 +187,10 @@ pub fn compare(project: &Project, args: CompareArgs) -> anyhow::Result<()> {
             }
             emit(&args.output, &std::fs::read(&file)?)?;
         }
-        CompareFormat::Html => emit(&args.output, compare::html::render(&c, &project.store())?.as_bytes())?,
+        CompareFormat::Html => emit(
+            &args.output,
+            compare::html::render(&c, &project.store())?.as_bytes(),
+        )?,
     }
     if let Some(path) = &args.html {
         let page = compare::html::render(&c, &project.store())?;

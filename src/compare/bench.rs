@@ -57,14 +57,30 @@ fn write_run(state: &Path, results: &Path, i: usize) -> anyhow::Result<()> {
     let run_id = format!("{}-{i:06}", at.format("%Y%m%dT%H%M%S%.3fZ"));
     let lr = if i % 2 == 0 { 1e-3 } else { 2e-3 };
     let mut stages = vec![
-        stage("download", StageKind::Download, serde_json::json!({"dataset": "mnist"})),
-        stage("preprocess", StageKind::Preprocess, serde_json::json!({"val_fraction": 0.1})),
+        stage(
+            "download",
+            StageKind::Download,
+            serde_json::json!({"dataset": "mnist"}),
+        ),
+        stage(
+            "preprocess",
+            StageKind::Preprocess,
+            serde_json::json!({"val_fraction": 0.1}),
+        ),
     ];
     let (mut table, mut history) = (Vec::new(), Vec::new());
     for (n, (label, variant, z, beta)) in members().into_iter().enumerate() {
         let run = serde_json::json!({"variant": variant, "latent_dim": z, "beta": beta, "epochs": EPOCHS, "lr": lr});
-        stages.push(stage(&format!("train/{label}"), StageKind::Train, serde_json::json!({ "run": run })));
-        stages.push(stage(&format!("evaluate/{label}"), StageKind::Evaluate, serde_json::json!({ "run": run })));
+        stages.push(stage(
+            &format!("train/{label}"),
+            StageKind::Train,
+            serde_json::json!({ "run": run }),
+        ));
+        stages.push(stage(
+            &format!("evaluate/{label}"),
+            StageKind::Evaluate,
+            serde_json::json!({ "run": run }),
+        ));
         let noise = ((i * 31 + n * 7) % 17) as f64 / 17.0;
         let mut row = Row::new();
         row.insert("run".into(), Value::Str(label.clone()));
@@ -73,7 +89,12 @@ fn write_run(state: &Path, results: &Path, i: usize) -> anyhow::Result<()> {
         if let Some(b) = beta {
             row.insert("beta".into(), Value::Float(b));
         }
-        for (column, base) in [("elbo", -100.0), ("elbo_recon", 80.0), ("kl", 20.0), ("knn_accuracy", 0.9)] {
+        for (column, base) in [
+            ("elbo", -100.0),
+            ("elbo_recon", 80.0),
+            ("kl", 20.0),
+            ("knn_accuracy", 0.9),
+        ] {
             row.insert(column.into(), Value::Float(base + noise - z as f64 * 0.1));
         }
         table.push(row);
@@ -103,8 +124,14 @@ fn write_run(state: &Path, results: &Path, i: usize) -> anyhow::Result<()> {
         stages,
     };
     let dir = runs::results_dir(results, &record);
-    tables::write_parquet(&tables::rows_to_dataframe(&table, &["run", "variant", "latent_dim", "beta"])?, &dir.join(super::table::COMPARISON_TABLE))?;
-    tables::write_parquet(&tables::rows_to_dataframe(&history, &["member", "epoch"])?, &dir.join(super::history::HISTORY_FILE))?;
+    tables::write_parquet(
+        &tables::rows_to_dataframe(&table, &["run", "variant", "latent_dim", "beta"])?,
+        &dir.join(super::table::COMPARISON_TABLE),
+    )?;
+    tables::write_parquet(
+        &tables::rows_to_dataframe(&history, &["member", "epoch"])?,
+        &dir.join(super::history::HISTORY_FILE),
+    )?;
     let bytes = runs::save(state, &record)?;
     runs::publish_record(&dir, &record, &bytes)
 }
@@ -126,15 +153,25 @@ fn timed(project: &Path, args: &[&str]) -> anyhow::Result<(f64, f64, i32)> {
     if unsafe { libc::wait4(pid, &mut status, 0, &mut usage) } < 0 {
         anyhow::bail!("waiting for the benchmarked command failed");
     }
-    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
-    Ok((t.elapsed().as_secs_f64(), usage.ru_maxrss as f64 / 1024.0, code))
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    Ok((
+        t.elapsed().as_secs_f64(),
+        usage.ru_maxrss as f64 / 1024.0,
+        code,
+    ))
 }
 
 pub fn run(n: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let project = crate::project::Project::at(dir.path());
     let (state, results) = (project.state_dir(), project.results_dir());
-    eprintln!("writing {n} synthetic runs of beta_sweep's shape (24 members, 52 stages; not timed)…");
+    eprintln!(
+        "writing {n} synthetic runs of beta_sweep's shape (24 members, 52 stages; not timed)…"
+    );
     let t = Instant::now();
     for i in 0..n {
         write_run(&state, &results, i)?;
@@ -148,20 +185,52 @@ pub fn run(n: usize) -> anyhow::Result<()> {
         .collect();
     anyhow::ensure!(ids.len() == 2, "bench compare needs --runs 2 or more");
     let cases: [(&str, Vec<&str>, f64, Option<f64>); 4] = [
-        ("runs --where status=succeeded", vec!["runs", "--where", "status=succeeded"], 0.100, None),
-        ("compare latest latest~1", vec!["compare", "latest", "latest~1"], 0.150, None),
+        (
+            "runs --where status=succeeded",
+            vec!["runs", "--where", "status=succeeded"],
+            0.100,
+            None,
+        ),
+        (
+            "compare latest latest~1",
+            vec!["compare", "latest", "latest~1"],
+            0.150,
+            None,
+        ),
         // The same two runs named by full id: compare's own cost, without finding `latest`.
-        ("compare ID ID (full ids)", vec!["compare", &ids[0], &ids[1]], 0.150, None),
+        (
+            "compare ID ID (full ids)",
+            vec!["compare", &ids[0], &ids[1]],
+            0.150,
+            None,
+        ),
         (
             "compare --last N --member vae-z20-b1 --metric elbo",
-            vec!["compare", "--last", &last, "--member", "vae-z20-b1", "--metric", "elbo"],
+            vec![
+                "compare",
+                "--last",
+                &last,
+                "--member",
+                "vae-z20-b1",
+                "--metric",
+                "elbo",
+            ],
             1.0,
             Some(200.0),
         ),
     ];
-    let build = if cfg!(debug_assertions) { "debug" } else { "release" };
-    println!("{n} recorded runs; each command run as a subprocess of this {build} binary (median of 3)");
-    println!("{:<52} {:>9} {:>9} {:>9}  goal", "command", "wall ms", "peak MB", "exit");
+    let build = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    println!(
+        "{n} recorded runs; each command run as a subprocess of this {build} binary (median of 3)"
+    );
+    println!(
+        "{:<52} {:>9} {:>9} {:>9}  goal",
+        "command", "wall ms", "peak MB", "exit"
+    );
     for (name, args, goal_s, goal_mb) in cases {
         let mut times = Vec::new();
         let (mut rss, mut code) = (0.0f64, 0);
@@ -178,9 +247,18 @@ pub fn run(n: usize) -> anyhow::Result<()> {
             "< {} ms{} {}",
             goal_s * 1000.0,
             goal_mb.map(|g| format!(", < {g} MB")).unwrap_or_default(),
-            if code != 0 { "(command failed: not on this build?)" } else if met { "met" } else { "NOT met" }
+            if code != 0 {
+                "(command failed: not on this build?)"
+            } else if met {
+                "met"
+            } else {
+                "NOT met"
+            }
         );
-        println!("{name:<52} {:>9.1} {rss:>9.1} {code:>9}  {goal}", median * 1000.0);
+        println!(
+            "{name:<52} {:>9.1} {rss:>9.1} {code:>9}  {goal}",
+            median * 1000.0
+        );
     }
     Ok(())
 }

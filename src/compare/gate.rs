@@ -20,7 +20,11 @@ pub struct Tolerance {
 
 impl Tolerance {
     fn text(&self) -> String {
-        let sign = if self.metric.direction == Direction::Up { '-' } else { '+' };
+        let sign = if self.metric.direction == Direction::Up {
+            '-'
+        } else {
+            '+'
+        };
         let unit = if self.percent { "%" } else { "" };
         format!("{}:{sign}{}{unit}", self.metric.column, self.amount)
     }
@@ -49,9 +53,8 @@ pub fn parse_fail_on(text: &str) -> Result<Vec<Tolerance>, UserError> {
         let (name, amount) = item
             .split_once(':')
             .ok_or_else(|| bad(format!("`{item}` has no `:`")))?;
-        let m = metric(name.trim()).ok_or_else(|| {
-            bad(format!("`{name}` is not a metric (known: {})", known()))
-        })?;
+        let m = metric(name.trim())
+            .ok_or_else(|| bad(format!("`{name}` is not a metric (known: {})", known())))?;
         if m.direction == Direction::Info {
             return Err(bad(format!(
                 "`{name}` is informational (neither higher nor lower is better), so it cannot regress"
@@ -67,7 +70,11 @@ pub fn parse_fail_on(text: &str) -> Result<Vec<Tolerance>, UserError> {
             .ok()
             .filter(|v: &f64| v.is_finite())
             .ok_or_else(|| bad(format!("`{amount}` is not a number")))?;
-        let worse_sign = if m.direction == Direction::Up { -1.0 } else { 1.0 };
+        let worse_sign = if m.direction == Direction::Up {
+            -1.0
+        } else {
+            1.0
+        };
         if value != 0.0 && value.signum() != worse_sign {
             let (dir, sign) = if m.direction == Direction::Up {
                 ("higher", '-')
@@ -121,7 +128,10 @@ pub fn evaluate(
                 run: run_id(r),
                 reason,
             };
-            for t in tolerances.iter().filter(|t| t.metric.column == cell.metric.column) {
+            for t in tolerances
+                .iter()
+                .filter(|t| t.metric.column == cell.metric.column)
+            {
                 let (moved, unit) = match (t.percent, d.diff_pct) {
                     (true, Some(p)) => (p.abs(), "%"),
                     (true, None) => continue,
@@ -170,7 +180,10 @@ mod tests {
             ("", "no tolerance"),
         ] {
             let e = parse_fail_on(text).unwrap_err().to_string();
-            assert!(e.contains(says) && e.contains("METRIC:-AMOUNT"), "{text}: {e}");
+            assert!(
+                e.contains(says) && e.contains("METRIC:-AMOUNT"),
+                "{text}: {e}"
+            );
         }
     }
 }

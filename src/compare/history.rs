@@ -45,7 +45,10 @@ pub fn write_history(dir: &Path, trains: &[(String, PathBuf)]) -> anyhow::Result
             continue;
         }
         for mut row in tables::dataframe_to_rows(&tables::read_csv(&csv)?)? {
-            row.insert("member".into(), Value::Str(trained_member(stage).to_owned()));
+            row.insert(
+                "member".into(),
+                Value::Str(trained_member(stage).to_owned()),
+            );
             rows.push(row);
         }
     }
@@ -54,7 +57,10 @@ pub fn write_history(dir: &Path, trains: &[(String, PathBuf)]) -> anyhow::Result
     }
     let mut leading = vec!["member"];
     leading.extend(COLUMNS);
-    tables::write_parquet(&tables::rows_to_dataframe(&rows, &leading)?, &dir.join(HISTORY_FILE))
+    tables::write_parquet(
+        &tables::rows_to_dataframe(&rows, &leading)?,
+        &dir.join(HISTORY_FILE),
+    )
 }
 
 /// Reads a `history.parquet` written by [`write_history`].

@@ -10,10 +10,9 @@ use base64::Engine;
 
 use super::cells::{Cell, Verdict};
 use super::comparison::Comparison;
-use super::history::run_history;
+use super::html_figures::{curves_section, rate_distortion, side_by_side};
 use super::render::{direction_name, flag_text, header_lines, run_name, signed, summary_text};
 use crate::cache::CacheStore;
-use crate::figures::{line_panels, training_curve_panels, LinePanel, Series, TrainingRun};
 use crate::tables::{escape_html as esc, format_number};
 
 const STYLE: &str = r#"
@@ -36,7 +35,7 @@ pre { background: #f6f8fa; border: 1px solid #ddd; padding: 1em; overflow-x: aut
 .add { color: #1a7f37; } .del { color: #cf222e; }
 "#;
 
-fn image(png: &Path, caption: &str) -> anyhow::Result<String> {
+pub(super) fn image(png: &Path, caption: &str) -> anyhow::Result<String> {
     let data = base64::engine::general_purpose::STANDARD.encode(std::fs::read(png)?);
     Ok(format!(
         "<figure><img alt=\"{c}\" src=\"data:image/png;base64,{data}\"><figcaption>{c}</figcaption></figure>\n",
@@ -61,11 +60,15 @@ fn class_of(cell: &Cell, r: usize) -> String {
 }
 
 fn delta_table(c: &Comparison) -> String {
-    let mut out = String::from("<div class=\"scroll\"><table><thead><tr><th>member</th><th>metric</th>");
+    let mut out =
+        String::from("<div class=\"scroll\"><table><thead><tr><th>member</th><th>metric</th>");
     for r in 0..c.runs.len() {
         out.push_str(&format!("<th>{}</th>", run_name(r)));
         if r != c.baseline {
-            out.push_str(&format!("<th>Δ {n}</th><th>Δ% {n}</th><th>95% CI</th><th>p adj</th><th>g</th>", n = run_name(r)));
+            out.push_str(&format!(
+                "<th>Δ {n}</th><th>Δ% {n}</th><th>95% CI</th><th>p adj</th><th>g</th>",
+                n = run_name(r)
+            ));
         }
     }
     out.push_str("</tr></thead><tbody>\n");
@@ -79,7 +82,13 @@ fn delta_table(c: &Comparison) -> String {
         ));
         for r in 0..c.runs.len() {
             let value = cell.values[r].as_ref().map(|s| summary_text(cell, s));
-            let value = value.unwrap_or_else(|| if m.present[r] { "—".into() } else { "(absent)".into() });
+            let value = value.unwrap_or_else(|| {
+                if m.present[r] {
+                    "—".into()
+                } else {
+                    "(absent)".into()
+                }
+            });
             out.push_str(&format!("<td class=\"num\">{}</td>", esc(&value)));
             if r == c.baseline {
                 continue;
@@ -91,7 +100,9 @@ fn delta_table(c: &Comparison) -> String {
                         Some(t) => (
                             format!("[{}, {}]", signed(t.ci_low), signed(t.ci_high)),
                             d.p_adjusted.map(format_number).unwrap_or_default(),
-                            d.hedges_g.map(format_number).unwrap_or_else(|| "n/a".into()),
+                            d.hedges_g
+                                .map(format_number)
+                                .unwrap_or_else(|| "n/a".into()),
                         ),
                         None => ("n/a".into(), "n/a".into(), "n/a".into()),
                     };
@@ -121,12 +132,26 @@ fn delta_pivot(c: &Comparison, metric: &str, r: usize) -> Option<String> {
         .filter_map(|x| {
             let key = &c.members[x.member].key;
             let d = x.deltas[r].as_ref()?;
-            Some((key.get("latent_dim")?.as_str(), key.get("beta")?.as_str(), d.diff))
+            Some((
+                key.get("latent_dim")?.as_str(),
+                key.get("beta")?.as_str(),
+                d.diff,
+            ))
         })
         .collect();
     let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
-    let mut latents: Vec<&str> = cells.iter().map(|x| x.0).collect::<BTreeSet<_>>().into_iter().collect();
-    let mut betas: Vec<&str> = cells.iter().map(|x| x.1).collect::<BTreeSet<_>>().into_iter().collect();
+    let mut latents: Vec<&str> = cells
+        .iter()
+        .map(|x| x.0)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut betas: Vec<&str> = cells
+        .iter()
+        .map(|x| x.1)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     if latents.is_empty() || betas.len() < 2 {
         return None;
     }
@@ -144,124 +169,16 @@ fn delta_pivot(c: &Comparison, metric: &str, r: usize) -> Option<String> {
     for z in &latents {
         out.push_str(&format!("<tr><td>{}</td>", esc(z)));
         for b in &betas {
-            let v = cells.iter().find(|x| x.0 == *z && x.1 == *b).map(|x| signed(x.2));
+            let v = cells
+                .iter()
+                .find(|x| x.0 == *z && x.1 == *b)
+                .map(|x| signed(x.2));
             out.push_str(&format!("<td class=\"num\">{}</td>", v.unwrap_or_default()));
         }
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody></table></div>\n");
     Some(out)
-}
-
-/// Most members drawn with overlaid curves: more panels than this stop being readable.
-const MAX_CURVE_PANELS: usize = 12;
-
-fn curves_section(c: &Comparison, store: &CacheStore, tmp: &Path) -> anyhow::Result<String> {
-    let mut notes = String::new();
-    let mut histories = Vec::new();
-    for (r, run) in c.runs.iter().enumerate() {
-        match run_history(&run.dir, &run.record, store)? {
-            Some((h, _)) => histories.push(Some(h)),
-            None => {
-                notes.push_str(&format!("<p>no curves for run {} ({})</p>\n", run_name(r), esc(&run.record.run_id)));
-                histories.push(None);
-            }
-        }
-    }
-    let mut groups = Vec::new();
-    for m in c.members.iter().take(MAX_CURVE_PANELS) {
-        let rows: Vec<&String> = c.runs.iter().filter_map(|run| run.members.get(&m.key)).flat_map(|x| &x.row_labels).collect();
-        let mut runs = Vec::new();
-        for (r, h) in histories.iter().enumerate() {
-            let Some(h) = h else { continue };
-            let Some(member) = c.runs[r].members.get(&m.key) else { continue };
-            for label in &member.row_labels {
-                if let Some(curves) = h.get(label) {
-                    runs.push(TrainingRun {
-                        name: run_name(r),
-                        train_loss: curves.train_loss.clone(),
-                        val_loss: curves.val_loss.iter().flatten().copied().collect(),
-                    });
-                }
-            }
-        }
-        if !runs.is_empty() && !rows.is_empty() {
-            groups.push((m.label.clone(), runs));
-        }
-    }
-    if groups.is_empty() {
-        return Ok(notes + "<p>no training curves to overlay</p>\n");
-    }
-    let png = tmp.join("curves.png");
-    training_curve_panels(&png, "Training curves of each member, runs overlaid", &groups)?;
-    Ok(notes + &image(&png, "Training curves: one panel per member, one colour per run (solid train, dashed validation).")?)
-}
-
-fn rate_distortion(c: &Comparison, tmp: &Path) -> anyhow::Result<Option<String>> {
-    let mut series = Vec::new();
-    for r in 0..c.runs.len() {
-        let mut by_latent: std::collections::BTreeMap<String, Vec<(f64, f64, f64)>> = Default::default();
-        for (i, m) in c.members.iter().enumerate() {
-            let (Some(beta), Some(z)) = (m.key.get("beta"), m.key.get("latent_dim")) else { continue };
-            let mean = |col: &str| {
-                c.cells.iter().find(|x| x.member == i && x.metric.column == col)?.values[r].map(|s| s.mean)
-            };
-            if let (Some(rate), Some(dist), Ok(b)) = (mean("kl"), mean("elbo_recon"), beta.parse::<f64>()) {
-                by_latent.entry(z.clone()).or_default().push((b, rate, dist));
-            }
-        }
-        for (z, mut points) in by_latent {
-            points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            series.push(Series {
-                name: format!("{} z={z}", run_name(r)),
-                points: points.iter().map(|p| (p.1, p.2)).collect(),
-                color: r,
-                dashed: r != c.baseline,
-                ..Default::default()
-            });
-        }
-    }
-    if series.is_empty() {
-        return Ok(None);
-    }
-    let png = tmp.join("rd.png");
-    let panel = LinePanel {
-        title: String::new(),
-        x_label: "rate: KL (nats)".into(),
-        y_label: "distortion: ELBO recon".into(),
-        series,
-        legend_outside: true,
-        ..Default::default()
-    };
-    line_panels(&png, "Rate–distortion of each run across β", &[panel])?;
-    Ok(Some(image(&png, "Rate–distortion: one colour per run, one curve per latent size (points by β).")?))
-}
-
-/// Figures every run published, side by side.
-fn side_by_side(c: &Comparison) -> anyhow::Result<String> {
-    let names = |r: usize| -> BTreeSet<String> {
-        std::fs::read_dir(c.runs[r].dir.join("plot"))
-            .map(|rd| {
-                rd.flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| n.ends_with(".png"))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let common = (1..c.runs.len()).fold(names(0), |acc, r| acc.intersection(&names(r)).cloned().collect());
-    let mut out = String::new();
-    for name in &common {
-        out.push_str(&format!("<h3>{}</h3>\n<div class=\"side\">\n", esc(name)));
-        for (r, run) in c.runs.iter().enumerate() {
-            out.push_str(&image(&run.dir.join("plot").join(name), &format!("{} {}", run_name(r), run.record.run_id))?);
-        }
-        out.push_str("</div>\n");
-    }
-    if out.is_empty() {
-        out.push_str("<p>no figure that every run has</p>\n");
-    }
-    Ok(out)
 }
 
 /// Lines removed from / added to the baseline's spec, in order.
@@ -283,7 +200,14 @@ fn spec_diff(before: &str, after: &str) -> String {
 /// The whole page.
 pub fn render(c: &Comparison, store: &CacheStore) -> anyhow::Result<String> {
     let tmp = tempfile::tempdir()?;
-    let title = format!("compare: {}", c.runs.iter().map(|r| r.record.run_id.as_str()).collect::<Vec<_>>().join(" vs "));
+    let title = format!(
+        "compare: {}",
+        c.runs
+            .iter()
+            .map(|r| r.record.run_id.as_str())
+            .collect::<Vec<_>>()
+            .join(" vs ")
+    );
     let mut out = format!("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{t}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{t}</h1>\n", t = esc(&title));
     if !c.comparable() {
         out.push_str("<p class=\"banner\">The runs differ in their data or preprocessing: their numbers are not measured on the same test set.</p>\n");
@@ -297,15 +221,29 @@ pub fn render(c: &Comparison, store: &CacheStore) -> anyhow::Result<String> {
     let mut changes = String::new();
     for m in &c.members {
         for (r, l) in m.changes.iter().enumerate().filter(|(_, l)| !l.is_empty()) {
-            changes.push_str(&format!("<li>{} ({}): {}</li>\n", esc(&m.label), run_name(r), esc(&l.join("; "))));
+            changes.push_str(&format!(
+                "<li>{} ({}): {}</li>\n",
+                esc(&m.label),
+                run_name(r),
+                esc(&l.join("; "))
+            ));
         }
         if m.partial() {
-            let runs: Vec<String> = (0..c.runs.len()).filter(|&r| m.present[r]).map(run_name).collect();
-            changes.push_str(&format!("<li>{}: only in {}</li>\n", esc(&m.label), runs.join(", ")));
+            let runs: Vec<String> = (0..c.runs.len())
+                .filter(|&r| m.present[r])
+                .map(run_name)
+                .collect();
+            changes.push_str(&format!(
+                "<li>{}: only in {}</li>\n",
+                esc(&m.label),
+                runs.join(", ")
+            ));
         }
     }
     if !changes.is_empty() {
-        out.push_str(&format!("<h2>Members: changed hash inputs, partial members</h2>\n<ul>\n{changes}</ul>\n"));
+        out.push_str(&format!(
+            "<h2>Members: changed hash inputs, partial members</h2>\n<ul>\n{changes}</ul>\n"
+        ));
     }
     out.push_str("<h2>Δ pivots</h2>\n");
     let mut any = false;
@@ -323,19 +261,40 @@ pub fn render(c: &Comparison, store: &CacheStore) -> anyhow::Result<String> {
     out.push_str("<h2>Training curves</h2>\n");
     out.push_str(&curves_section(c, store, tmp.path())?);
     out.push_str("<h2>Rate–distortion</h2>\n");
-    out.push_str(&rate_distortion(c, tmp.path())?.unwrap_or_else(|| "<p>no VAE members with β and KL in these runs</p>\n".into()));
+    out.push_str(
+        &rate_distortion(c, tmp.path())?
+            .unwrap_or_else(|| "<p>no VAE members with β and KL in these runs</p>\n".into()),
+    );
     out.push_str("<h2>Figures side by side</h2>\n");
     out.push_str(&side_by_side(c)?);
     out.push_str("<h2>Spec diff and versions</h2>\n");
     let base = &c.runs[c.baseline].record;
     for (r, run) in c.runs.iter().enumerate().filter(|(r, _)| *r != c.baseline) {
-        out.push_str(&format!("<p>{} vs {}:</p><pre>{}</pre>\n", run_name(r), run_name(c.baseline), spec_diff(&base.spec_text, &run.record.spec_text)));
+        out.push_str(&format!(
+            "<p>{} vs {}:</p><pre>{}</pre>\n",
+            run_name(r),
+            run_name(c.baseline),
+            spec_diff(&base.spec_text, &run.record.spec_text)
+        ));
     }
     out.push_str("<table><thead><tr><th>run</th><th>stage implementation versions</th></tr></thead><tbody>\n");
     for (r, run) in c.runs.iter().enumerate() {
-        let versions: BTreeSet<String> = run.record.stages.iter().map(|s| format!("{} v{}", s.kind, s.key_inputs.implementation_version)).collect();
-        out.push_str(&format!("<tr><td>{} {}</td><td>{}</td></tr>\n", run_name(r), esc(&run.record.run_id), esc(&versions.into_iter().collect::<Vec<_>>().join(", "))));
+        let versions: BTreeSet<String> = run
+            .record
+            .stages
+            .iter()
+            .map(|s| format!("{} v{}", s.kind, s.key_inputs.implementation_version))
+            .collect();
+        out.push_str(&format!(
+            "<tr><td>{} {}</td><td>{}</td></tr>\n",
+            run_name(r),
+            esc(&run.record.run_id),
+            esc(&versions.into_iter().collect::<Vec<_>>().join(", "))
+        ));
     }
-    out.push_str(&format!("</tbody></table>\n<p>report written by pipeline {}</p>\n</body>\n</html>\n", env!("CARGO_PKG_VERSION")));
+    out.push_str(&format!(
+        "</tbody></table>\n<p>report written by pipeline {}</p>\n</body>\n</html>\n",
+        env!("CARGO_PKG_VERSION")
+    ));
     Ok(out)
 }

@@ -14,7 +14,8 @@ fn member_of(stage: &str) -> Option<&str> {
 /// the members labelled `row_labels`, once each. Changed `inputs.*` keys are left out: they
 /// only say that an upstream stage changed, and that stage's own change is listed.
 pub fn member_changes(base: &RunRecord, other: &RunRecord, row_labels: &[String]) -> Vec<String> {
-    let mine = |s: &&StageRecord| member_of(&s.name).is_some_and(|m| row_labels.iter().any(|l| l == m));
+    let mine =
+        |s: &&StageRecord| member_of(&s.name).is_some_and(|m| row_labels.iter().any(|l| l == m));
     let mut out: Vec<String> = Vec::new();
     for before in base.stages.iter().filter(mine) {
         let Some(after) = other.stages.iter().find(|s| s.name == before.name) else {

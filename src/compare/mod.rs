@@ -9,6 +9,7 @@ pub mod comparison;
 pub mod gate;
 pub mod history;
 pub mod html;
+mod html_figures;
 pub mod inputs;
 pub mod render;
 pub mod stats;

@@ -89,14 +89,25 @@ pub fn header_lines(c: &Comparison) -> Vec<String> {
 
 /// Markdown: the header, one table, members only in some runs, and changed hash inputs.
 pub fn markdown(c: &Comparison) -> anyhow::Result<String> {
-    let tested = c.cells.iter().any(|x| x.deltas.iter().flatten().any(|d| d.test.is_some()));
+    let tested = c
+        .cells
+        .iter()
+        .any(|x| x.deltas.iter().flatten().any(|d| d.test.is_some()));
     let others: Vec<usize> = (0..c.runs.len()).filter(|&r| r != c.baseline).collect();
-    let mut leading = vec!["member".to_owned(), "metric".to_owned(), run_name(c.baseline)];
+    let mut leading = vec![
+        "member".to_owned(),
+        "metric".to_owned(),
+        run_name(c.baseline),
+    ];
     for &r in &others {
         let n = run_name(r);
         leading.extend([n.clone(), format!("Δ {n}"), format!("Δ% {n}")]);
         if tested {
-            leading.extend([format!("95% CI {n}"), format!("p adj {n}"), format!("g {n}")]);
+            leading.extend([
+                format!("95% CI {n}"),
+                format!("p adj {n}"),
+                format!("g {n}"),
+            ]);
         }
         leading.push(format!("flag {n}"));
     }
@@ -128,7 +139,9 @@ pub fn markdown(c: &Comparison) -> anyhow::Result<String> {
                         Some(t) => (
                             format!("[{}, {}]", signed(t.ci_low), signed(t.ci_high)),
                             d.p_adjusted.map(tables::format_number).unwrap_or_default(),
-                            d.hedges_g.map(tables::format_number).unwrap_or_else(|| "n/a".into()),
+                            d.hedges_g
+                                .map(tables::format_number)
+                                .unwrap_or_else(|| "n/a".into()),
                         ),
                         None => ("n/a".into(), "n/a".into(), "n/a".into()),
                     };
@@ -150,7 +163,9 @@ pub fn markdown(c: &Comparison) -> anyhow::Result<String> {
         out.push_str("no cells to show (every value is the same in every run)\n");
     } else {
         let leading: Vec<&str> = leading.iter().map(String::as_str).collect();
-        out.push_str(&tables::to_markdown(&tables::rows_to_dataframe(&rows, &leading)?)?);
+        out.push_str(&tables::to_markdown(&tables::rows_to_dataframe(
+            &rows, &leading,
+        )?)?);
         out.push_str(&format!(
             "\nΔ = run − {}; flag: better / worse (by the metric's direction) / changed (informational); \
              * = significant at 5% after {} correction over all cells × metrics; n/a: a side has one seed.\n",
@@ -209,7 +224,10 @@ pub fn long_table(c: &Comparison) -> anyhow::Result<DataFrame> {
                 row.insert(k.clone(), Value::Str(x.clone()));
             }
             row.insert("metric".into(), Value::Str(cell.metric.column.into()));
-            row.insert("direction".into(), Value::Str(direction_name(cell.metric.direction).into()));
+            row.insert(
+                "direction".into(),
+                Value::Str(direction_name(cell.metric.direction).into()),
+            );
             row.insert("run".into(), Value::Str(c.run_id(r).into()));
             row.insert("baseline".into(), Value::Int((r == c.baseline) as i64));
             row.insert("present".into(), Value::Int(member.present[r] as i64));
@@ -236,10 +254,16 @@ pub fn long_table(c: &Comparison) -> anyhow::Result<DataFrame> {
                 if let Some(g) = d.hedges_g {
                     row.insert("hedges_g".into(), Value::Float(g));
                 }
-                row.insert("verdict".into(), Value::Str(flag_text(d).trim_end_matches('*').into()));
+                row.insert(
+                    "verdict".into(),
+                    Value::Str(flag_text(d).trim_end_matches('*').into()),
+                );
                 row.insert("significant".into(), Value::Int(d.significant() as i64));
             }
-            row.insert("changed_inputs".into(), Value::Str(member.changes[r].join("; ")));
+            row.insert(
+                "changed_inputs".into(),
+                Value::Str(member.changes[r].join("; ")),
+            );
             rows.push(row);
         }
     }
@@ -250,9 +274,24 @@ pub fn long_table(c: &Comparison) -> anyhow::Result<DataFrame> {
     keys.dedup();
     leading.extend(keys);
     leading.extend([
-        "metric", "direction", "run", "baseline", "present", "n", "mean", "sd", "delta",
-        "delta_pct", "ci_low", "ci_high", "p", "p_adjusted", "hedges_g", "verdict",
-        "significant", "changed_inputs",
+        "metric",
+        "direction",
+        "run",
+        "baseline",
+        "present",
+        "n",
+        "mean",
+        "sd",
+        "delta",
+        "delta_pct",
+        "ci_low",
+        "ci_high",
+        "p",
+        "p_adjusted",
+        "hedges_g",
+        "verdict",
+        "significant",
+        "changed_inputs",
     ]);
     tables::rows_to_dataframe(&rows, &leading)
 }

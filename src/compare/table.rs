@@ -110,7 +110,8 @@ impl RunTable {
     /// in the comparison table at `path`: what trend mode reads of each of many runs.
     pub fn member_values(path: &Path, label: &str, column: &str) -> anyhow::Result<Vec<f64>> {
         use polars::prelude::{ParquetReader, SerReader};
-        let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let file =
+            std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
         let mut reader = ParquetReader::new(file);
         let schema = reader.schema()?;
         if schema.get(column).is_none() {
@@ -129,8 +130,14 @@ impl RunTable {
         let has_seed = df.column("seed").is_ok();
         let mut out = Vec::new();
         for i in 0..df.height() {
-            let row_label = tables::cell(&df, "run", i)?.map(|v| normalised(&v)).unwrap_or_default();
-            let seed = if has_seed { tables::cell(&df, "seed", i)? } else { None };
+            let row_label = tables::cell(&df, "run", i)?
+                .map(|v| normalised(&v))
+                .unwrap_or_default();
+            let seed = if has_seed {
+                tables::cell(&df, "seed", i)?
+            } else {
+                None
+            };
             if row_label == label || without_seed(&row_label, seed.as_ref()) == label {
                 if let Some(x) = tables::cell(&df, column, i)?.and_then(|v| v.as_f64()) {
                     out.push(x);

@@ -58,10 +58,15 @@ pub fn build(
         .ok_or_else(|| UserError::usage(format!("--metric: `{metric_name}` is not a metric")))?;
     let mut heads = Vec::new();
     for path in runs::list(state) {
-        let Ok(bytes) = std::fs::read(&path) else { continue };
-        let Ok(head) = serde_json::from_slice::<RecordHead>(&bytes) else { continue };
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let Ok(head) = serde_json::from_slice::<RecordHead>(&bytes) else {
+            continue;
+        };
         let experiment = experiment.or(heads.first().map(|h: &RecordHead| h.experiment.as_str()));
-        if experiment.is_some_and(|e| e != head.experiment) || (!all && head.status != "succeeded") {
+        if experiment.is_some_and(|e| e != head.experiment) || (!all && head.status != "succeeded")
+        {
             continue;
         }
         heads.push(head);
@@ -78,7 +83,10 @@ pub fn build(
     let mut previous: Option<Summary> = None;
     let mut found = false;
     for head in heads {
-        let table = results.join(&head.experiment).join(&head.run_id).join(COMPARISON_TABLE);
+        let table = results
+            .join(&head.experiment)
+            .join(&head.run_id)
+            .join(COMPARISON_TABLE);
         let value = if table.is_file() {
             let values = RunTable::member_values(&table, member, m.column)?;
             found |= !values.is_empty();
@@ -89,7 +97,11 @@ pub fn build(
         let (delta, verdict, p) = match (previous, value) {
             (Some(a), Some(b)) => {
                 let d = b.mean - a.mean;
-                (Some(d), Some(Verdict::of(m.direction, d)), welch(&a, &b, 0.95).map(|t| t.p))
+                (
+                    Some(d),
+                    Some(Verdict::of(m.direction, d)),
+                    welch(&a, &b, 0.95).map(|t| t.p),
+                )
             }
             _ => (None, None, None),
         };
@@ -120,7 +132,12 @@ pub fn build(
 fn value_text(t: &Trend, v: &Option<Summary>) -> String {
     match v {
         Some(s) => match s.sd {
-            Some(sd) => format!("{} ± {} (n={})", t.metric.format.render(s.mean), t.metric.format.render(sd), s.n),
+            Some(sd) => format!(
+                "{} ± {} (n={})",
+                t.metric.format.render(s.mean),
+                t.metric.format.render(sd),
+                s.n
+            ),
             None => t.metric.format.render(s.mean),
         },
         None => "(absent)".into(),
@@ -129,8 +146,14 @@ fn value_text(t: &Trend, v: &Option<Summary>) -> String {
 
 /// One line per run, oldest first; `REGRESSION` where it got worse than the run before.
 pub fn text(t: &Trend) -> String {
-    let mut out = format!("{} of {} in experiment {}, oldest first\n", t.metric.column, t.member, t.experiment);
-    out.push_str(&format!("{:<32} {:<27} {:>24} {:>12}  mark\n", "run", "finished", "value", "Δ previous"));
+    let mut out = format!(
+        "{} of {} in experiment {}, oldest first\n",
+        t.metric.column, t.member, t.experiment
+    );
+    out.push_str(&format!(
+        "{:<32} {:<27} {:>24} {:>12}  mark\n",
+        "run", "finished", "value", "Δ previous"
+    ));
     for p in &t.points {
         let delta = p.delta.map(super::render::signed).unwrap_or_default();
         let mark = match p.verdict {
@@ -138,8 +161,16 @@ pub fn text(t: &Trend) -> String {
             Some(Verdict::Better) => "better",
             _ => "",
         };
-        let sig = p.p.map(|p| format!(" (p = {})", format_number(p))).unwrap_or_default();
-        out.push_str(&format!("{:<32} {:<27} {:>24} {:>12}  {mark}{sig}\n", p.run_id, p.finished_at, value_text(t, &p.value), delta));
+        let sig =
+            p.p.map(|p| format!(" (p = {})", format_number(p)))
+                .unwrap_or_default();
+        out.push_str(&format!(
+            "{:<32} {:<27} {:>24} {:>12}  {mark}{sig}\n",
+            p.run_id,
+            p.finished_at,
+            value_text(t, &p.value),
+            delta
+        ));
     }
     out
 }
@@ -179,10 +210,18 @@ pub fn write_html(t: &Trend, path: &Path) -> anyhow::Result<()> {
     let panel = crate::figures::LinePanel {
         x_label: "run (oldest first)".into(),
         y_label: t.metric.column.into(),
-        series: vec![crate::figures::Series { name: t.member.clone(), points, ..Default::default() }],
+        series: vec![crate::figures::Series {
+            name: t.member.clone(),
+            points,
+            ..Default::default()
+        }],
         ..Default::default()
     };
-    crate::figures::line_panels(&png, &format!("{} of {}", t.metric.column, t.member), &[panel])?;
+    crate::figures::line_panels(
+        &png,
+        &format!("{} of {}", t.metric.column, t.member),
+        &[panel],
+    )?;
     let img = base64::engine::general_purpose::STANDARD.encode(std::fs::read(&png)?);
     let page = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>trend</title></head><body>\n<img alt=\"trend\" src=\"data:image/png;base64,{img}\">\n<pre>{}</pre>\n</body></html>\n",

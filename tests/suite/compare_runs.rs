@@ -31,7 +31,9 @@ fn compare_json(p: &TestProject, args: &[&str]) -> Json {
 
 /// Member label → metric → mean, read from a run's own comparison table.
 fn table_means(p: &TestProject, run: &str) -> Vec<(String, String, f64)> {
-    let path = p.path().join(format!("results/cmp/{run}/report/comparison.parquet"));
+    let path = p
+        .path()
+        .join(format!("results/cmp/{run}/report/comparison.parquet"));
     let df = pipeline::tables::read_parquet(&path).unwrap();
     let mut out = Vec::new();
     for row in pipeline::tables::dataframe_to_rows(&df).unwrap() {
@@ -65,16 +67,37 @@ fn runs_differing_only_in_epochs_compare_exactly() {
     // Each run's value is its own table's, and Δ is their exact difference (read from the
     // Parquet form: JSON parsing may be off by an ulp).
     let long = p.path().join("cmp.parquet");
-    let out = p.run(&["compare", &a, &b, "--format", "parquet", "-o", long.to_str().unwrap()]);
+    let out = p.run(&[
+        "compare",
+        &a,
+        &b,
+        "--format",
+        "parquet",
+        "-o",
+        long.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let rows = pipeline::tables::dataframe_to_rows(&pipeline::tables::read_parquet(&long).unwrap()).unwrap();
+    let rows = pipeline::tables::dataframe_to_rows(&pipeline::tables::read_parquet(&long).unwrap())
+        .unwrap();
     let (ta, tb) = (table_means(&p, &a), table_means(&p, &b));
-    assert_eq!(rows.len(), 2 * ta.len(), "one row per member × metric × run");
+    assert_eq!(
+        rows.len(),
+        2 * ta.len(),
+        "one row per member × metric × run"
+    );
     for (label, column, va) in &ta {
-        let vb = tb.iter().find(|x| &x.0 == label && &x.1 == column).unwrap().2;
+        let vb = tb
+            .iter()
+            .find(|x| &x.0 == label && &x.1 == column)
+            .unwrap()
+            .2;
         let of_run = |run: &str| {
             rows.iter()
-                .find(|r| r["member"].to_string() == *label && r["metric"].to_string() == *column && r["run"].to_string() == run)
+                .find(|r| {
+                    r["member"].to_string() == *label
+                        && r["metric"].to_string() == *column
+                        && r["run"].to_string() == run
+                })
                 .unwrap_or_else(|| panic!("no row {label} {column} {run}"))
         };
         let f = |r: &pipeline::tables::Row, k: &str| r.get(k).and_then(|v| v.as_f64());
@@ -93,7 +116,10 @@ fn runs_differing_only_in_epochs_compare_exactly() {
         );
     }
     let md = stdout(&p.run(&["compare", &a, &b]));
-    assert!(md.contains("- vae-z2-b1 (R1 vs R0): params.run.epochs: 1 → 2"), "{md}");
+    assert!(
+        md.contains("- vae-z2-b1 (R1 vs R0): params.run.epochs: 1 → 2"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -103,7 +129,11 @@ fn beta_written_as_1_and_1_0_joins_and_an_extra_member_is_only_in_one_run() {
     let b = run(&p, "[1.0, 2.0]", &[]);
     let doc = compare_json(&p, &[&a, &b]);
     let joined = member(&doc, "vae-z2-b1");
-    assert_eq!(joined["present_in"].as_array().unwrap().len(), 2, "{joined}");
+    assert_eq!(
+        joined["present_in"].as_array().unwrap().len(),
+        2,
+        "{joined}"
+    );
     assert_eq!(joined["only_in_some"], false);
     let extra = member(&doc, "vae-z2-b2");
     assert_eq!(extra["present_in"], serde_json::json!([b]));
@@ -161,7 +191,10 @@ fn curves_of_old_runs_still_overlay_after_gc() {
     // A run published without its history (an older run), its cache gone: said, not hidden.
     std::fs::remove_file(p.path().join(format!("results/cmp/{a}/history.parquet"))).unwrap();
     let html = overlay_html(&p, &a, &b);
-    assert!(html.contains(&format!("no curves for run R0 ({a})")), "{html}");
+    assert!(
+        html.contains(&format!("no curves for run R0 ({a})")),
+        "{html}"
+    );
 }
 
 #[test]
@@ -172,9 +205,15 @@ fn runs_on_different_data_get_a_banner_and_only_changed_hides_equal_cells() {
     let doc = compare_json(&p, &[&a, &b]);
     assert_eq!(doc["comparable"], false, "{doc}");
     let why = doc["runs"][1]["data_differences"].as_array().unwrap();
-    assert!(why.iter().any(|d| d.as_str().unwrap().contains("n_test")), "{why:?}");
+    assert!(
+        why.iter().any(|d| d.as_str().unwrap().contains("n_test")),
+        "{why:?}"
+    );
     let md = stdout(&p.run(&["compare", &a, &b]));
-    assert!(md.contains("WARNING: the runs differ in their data or preprocessing"), "{md}");
+    assert!(
+        md.contains("WARNING: the runs differ in their data or preprocessing"),
+        "{md}"
+    );
     // The same run twice: nothing differs, so --only-changed shows no cell.
     let same = compare_json(&p, &[&a, &a, "--only-changed"]);
     assert_eq!(same["cells"].as_array().unwrap().len(), 0, "{same}");

@@ -7,6 +7,7 @@ mod support;
 mod cache_invalidation;
 mod compare_runs;
 mod compare_stats;
+mod compare_trend;
 mod dag;
 mod data_download;
 mod data_fashion_real;
