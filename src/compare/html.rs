@@ -181,6 +181,15 @@ fn delta_pivot(c: &Comparison, metric: &str, r: usize) -> Option<String> {
     Some(out)
 }
 
+/// The spec text and, as lines after it, the run's `--set` overrides (part of what it ran).
+fn spec_with_overrides(record: &crate::registry::RunRecord) -> String {
+    let mut text = record.spec_text.clone();
+    for o in &record.overrides {
+        text.push_str(&format!("\n--set {o}"));
+    }
+    text
+}
+
 /// Lines removed from / added to the baseline's spec, in order.
 fn spec_diff(before: &str, after: &str) -> String {
     let (a, b): (Vec<&str>, Vec<&str>) = (before.lines().collect(), after.lines().collect());
@@ -274,7 +283,7 @@ pub fn render(c: &Comparison, store: &CacheStore) -> anyhow::Result<String> {
             "<p>{} vs {}:</p><pre>{}</pre>\n",
             run_name(r),
             run_name(c.baseline),
-            spec_diff(&base.spec_text, &run.record.spec_text)
+            spec_diff(&spec_with_overrides(base), &spec_with_overrides(&run.record))
         ));
     }
     out.push_str("<table><thead><tr><th>run</th><th>stage implementation versions</th></tr></thead><tbody>\n");

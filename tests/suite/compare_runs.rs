@@ -188,6 +188,8 @@ fn curves_of_old_runs_still_overlay_after_gc() {
     assert!(curves.contains("data:image/png;base64,"), "{curves}");
     assert!(!curves.contains("no curves for run"), "{curves}");
     assert!(!html.contains("src=\"http"), "not self-contained");
+    // The spec diff shows what differs, overrides included.
+    assert!(html.contains("+ --set train.epochs=2"), "spec diff lacks the override");
     // A run published without its history (an older run), its cache gone: said, not hidden.
     std::fs::remove_file(p.path().join(format!("results/cmp/{a}/history.parquet"))).unwrap();
     let html = overlay_html(&p, &a, &b);
