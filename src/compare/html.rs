@@ -283,7 +283,10 @@ pub fn render(c: &Comparison, store: &CacheStore) -> anyhow::Result<String> {
             "<p>{} vs {}:</p><pre>{}</pre>\n",
             run_name(r),
             run_name(c.baseline),
-            spec_diff(&spec_with_overrides(base), &spec_with_overrides(&run.record))
+            spec_diff(
+                &spec_with_overrides(base),
+                &spec_with_overrides(&run.record)
+            )
         ));
     }
     out.push_str("<table><thead><tr><th>run</th><th>stage implementation versions</th></tr></thead><tbody>\n");

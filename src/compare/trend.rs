@@ -81,19 +81,37 @@ pub fn build(
     heads.reverse();
     let mut points: Vec<TrendPoint> = Vec::new();
     let mut previous: Option<Summary> = None;
-    let mut found = false;
-    for head in heads {
+    let read = |head: &RecordHead| -> anyhow::Result<Vec<f64>> {
         let table = results
             .join(&head.experiment)
             .join(&head.run_id)
             .join(COMPARISON_TABLE);
-        let value = if table.is_file() {
-            let values = RunTable::member_values(&table, member, m.column)?;
-            found |= !values.is_empty();
-            Summary::of(&values)
+        if table.is_file() {
+            RunTable::member_values(&table, member, m.column)
         } else {
-            None
-        };
+            Ok(Vec::new())
+        }
+    };
+    // The tables are read in parallel, on plain threads: from rayon's workers, polars' own
+    // pool nests stolen tasks until a worker's stack overflows (seen at 1,000 runs).
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = heads.len().div_ceil(threads).max(1);
+    let values: Vec<Vec<f64>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = heads
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(read).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| vec![Err(anyhow::anyhow!("a table reader panicked"))])
+            })
+            .collect::<anyhow::Result<_>>()
+    })?;
+    let found = values.iter().any(|v| !v.is_empty());
+    for (head, values) in heads.into_iter().zip(values) {
+        let value = Summary::of(&values);
         let (delta, verdict, p) = match (previous, value) {
             (Some(a), Some(b)) => {
                 let d = b.mean - a.mean;
