@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::comparison::Comparison;
-use super::history::run_history;
+use super::history::{run_history, HistorySource, HISTORY_FILE};
 use super::html::image;
 use super::render::run_name;
 use crate::cache::CacheStore;
@@ -21,7 +21,15 @@ pub fn curves_section(c: &Comparison, store: &CacheStore, tmp: &Path) -> anyhow:
     let mut histories = Vec::new();
     for (r, run) in c.runs.iter().enumerate() {
         match run_history(&run.dir, &run.record, store)? {
-            Some((h, _)) => histories.push(Some(h)),
+            Some((h, source)) => {
+                if source == HistorySource::Cache {
+                    notes.push_str(&format!(
+                        "<p>curves of run {} read from the cache (it has no {HISTORY_FILE})</p>\n",
+                        run_name(r)
+                    ));
+                }
+                histories.push(Some(h));
+            }
             None => {
                 notes.push_str(&format!(
                     "<p>no curves for run {} ({})</p>\n",

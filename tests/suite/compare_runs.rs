@@ -174,6 +174,17 @@ fn curves_of_old_runs_still_overlay_after_gc() {
     let a = run(&p, "[1]", &[]);
     let b = run(&p, "[1]", &["train.epochs=2"]);
     let _newest = run(&p, "[1]", &["train.epochs=3"]);
+    // Before gc, a run without history.parquet (an older run) is read from the cache.
+    let history = p.path().join(format!("results/cmp/{a}/history.parquet"));
+    let kept = std::fs::read(&history).unwrap();
+    std::fs::remove_file(&history).unwrap();
+    let html = overlay_html(&p, &a, &b);
+    assert!(
+        html.contains("curves of run R0 read from the cache"),
+        "{html}"
+    );
+    assert!(!html.contains("no curves for run"));
+    std::fs::write(&history, kept).unwrap();
     let gc = p.run(&["gc", "--keep-runs", "1"]);
     assert!(gc.status.success(), "{}", stderr(&gc));
     for run in [&a, &b] {
@@ -186,12 +197,18 @@ fn curves_of_old_runs_still_overlay_after_gc() {
     let curves = html.split("<h2>Training curves</h2>").nth(1).unwrap();
     let curves = curves.split("<h2>").next().unwrap();
     assert!(curves.contains("data:image/png;base64,"), "{curves}");
-    assert!(!curves.contains("no curves for run"), "{curves}");
+    assert!(
+        !curves.contains("no curves for run") && !curves.contains("from the cache"),
+        "{curves}"
+    );
     assert!(!html.contains("src=\"http"), "not self-contained");
     // The spec diff shows what differs, overrides included.
-    assert!(html.contains("+ --set train.epochs=2"), "spec diff lacks the override");
+    assert!(
+        html.contains("+ --set train.epochs=2"),
+        "spec diff lacks the override"
+    );
     // A run published without its history (an older run), its cache gone: said, not hidden.
-    std::fs::remove_file(p.path().join(format!("results/cmp/{a}/history.parquet"))).unwrap();
+    std::fs::remove_file(&history).unwrap();
     let html = overlay_html(&p, &a, &b);
     assert!(
         html.contains(&format!("no curves for run R0 ({a})")),
