@@ -55,7 +55,7 @@ fn stage(name: &str, kind: StageKind, params: serde_json::Value) -> StageRecord 
 fn write_run(state: &Path, results: &Path, i: usize) -> anyhow::Result<()> {
     let at = chrono::DateTime::from_timestamp(1_780_000_000 + 60 * i as i64, 0).unwrap_or_default();
     let run_id = format!("{}-{i:06}", at.format("%Y%m%dT%H%M%S%.3fZ"));
-    let lr = if i % 2 == 0 { 1e-3 } else { 2e-3 };
+    let lr = if i.is_multiple_of(2) { 1e-3 } else { 2e-3 };
     let mut stages = vec![
         stage(
             "download",

@@ -120,7 +120,7 @@ impl RunTable {
         // Only the three columns read: a thousand runs' tables are read in trend mode.
         let wanted: Vec<String> = ["run", "seed", column]
             .iter()
-            .filter(|c| schema.get(**c).is_some())
+            .filter(|c| schema.get(c).is_some())
             .map(|c| c.to_string())
             .collect();
         let df = reader
