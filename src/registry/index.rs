@@ -145,6 +145,13 @@ pub struct Listing {
 /// in memory.
 pub fn load(state: &Path) -> anyhow::Result<Listing> {
     let ids: BTreeSet<String> = runs::list_ids(state).into_iter().collect();
+    if ids.is_empty() && !index_path(state).exists() {
+        // Nothing recorded: nothing to write either (a read creates no folders).
+        return Ok(Listing {
+            entries: Vec::new(),
+            unreadable: Vec::new(),
+        });
+    }
     if let Some(entries) = read_if_current(state, &ids) {
         return Ok(Listing {
             entries,
