@@ -80,7 +80,8 @@ impl IndexEntry {
                 r.results.clone()
             },
             stages,
-            stage_seconds: r.stages.iter().filter_map(|s| s.duration_s).sum(),
+            // A fold from +0: an empty f64 `sum()` is -0, which would print as "-0".
+            stage_seconds: r.stages.iter().filter_map(|s| s.duration_s).fold(0.0, |a, b| a + b),
             error: r
                 .error
                 .as_ref()
