@@ -81,7 +81,11 @@ impl IndexEntry {
             },
             stages,
             // A fold from +0: an empty f64 `sum()` is -0, which would print as "-0".
-            stage_seconds: r.stages.iter().filter_map(|s| s.duration_s).fold(0.0, |a, b| a + b),
+            stage_seconds: r
+                .stages
+                .iter()
+                .filter_map(|s| s.duration_s)
+                .fold(0.0, |a, b| a + b),
             error: r
                 .error
                 .as_ref()
@@ -214,7 +218,7 @@ fn line_id(line: &str) -> Option<&str> {
     rest.split_once('"').map(|(id, _)| id)
 }
 
-/// The index's entries when it lists exactly `ids`, each line whole and parseable.
+/// The index's entries when it lists exactly `ids`, in id order, each line whole and parseable.
 fn read_if_current(state: &Path, ids: &BTreeSet<String>) -> Option<Vec<IndexEntry>> {
     let text = std::fs::read_to_string(index_path(state)).ok()?;
     if !text.is_empty() && !text.ends_with('\n') {
@@ -226,7 +230,8 @@ fn read_if_current(state: &Path, ids: &BTreeSet<String>) -> Option<Vec<IndexEntr
         .collect::<Result<_, _>>()
         .ok()?;
     let same = entries.len() == ids.len() && entries.iter().all(|e| ids.contains(&e.id));
-    same.then_some(entries)
+    let sorted = entries.windows(2).all(|w| w[0].id < w[1].id);
+    (same && sorted).then_some(entries)
 }
 
 /// Makes the index list exactly the readable records (under the lock), reusing lines whose
