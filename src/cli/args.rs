@@ -120,10 +120,13 @@ pub struct RunsArgs {
     /// Sort by a field (`-FIELD`: descending); default newest first.
     #[arg(long, value_name = "FIELD", allow_hyphen_values = true)]
     pub sort: Option<String>,
+    /// At most N runs (after filtering and sorting).
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+    /// One JSON array: each run's index line plus its tags and notes.
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
+    /// CSV with one column per record field.
     #[arg(long)]
     pub csv: bool,
     /// Rebuild .pipeline/runs/index.jsonl from the run records first.

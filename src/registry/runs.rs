@@ -97,7 +97,11 @@ pub fn save(state: &Path, record: &RunRecord) -> anyhow::Result<Vec<u8>> {
     std::fs::create_dir_all(&dir).fs("create", &dir)?;
     let bytes = serde_json::to_vec_pretty(record)?;
     write_atomic(&dir.join(format!("{}.json", record.run_id)), &bytes)?;
-    crate::registry::index::record_saved(state, record)?;
+    // The index is derived from the records and repairs itself on its next read: a failure to
+    // update it is news, not a failed run.
+    if let Err(e) = crate::registry::index::record_saved(state, record) {
+        eprintln!("warning: run {} is recorded, but the run index was not updated ({e:#}); the next `pipeline runs` adds it", record.run_id);
+    }
     Ok(bytes)
 }
 
