@@ -58,8 +58,16 @@ pub fn plan(
     })
 }
 
+/// The newest recorded run of `experiment`, found in the run index (one record is parsed).
 pub fn last_run(project: &Project, experiment: &str) -> Option<RunRecord> {
-    runs::latest(&project.state_dir(), |r| r.experiment == experiment)
+    let state = project.state_dir();
+    let listing = crate::registry::index::load(&state).ok()?;
+    let newest = listing
+        .entries
+        .iter()
+        .rev()
+        .find(|e| e.experiment == experiment)?;
+    runs::load_id(&state, &newest.id).ok()
 }
 
 pub struct RunOptions {

@@ -64,7 +64,7 @@ pub fn list(project: &Project, q: RunsQuery) -> anyhow::Result<()> {
         rows.truncate(n);
     }
     match q.format {
-        Format::Table => print_table(&rows),
+        Format::Table => print_table(&rows, &annotations),
         Format::Json => print_json(&rows, &annotations)?,
         Format::Csv => print_csv(&rows),
     }
@@ -113,7 +113,7 @@ fn select<'a>(rows: Vec<Row<'a>>, q: &RunsQuery) -> anyhow::Result<Vec<Row<'a>>>
     Ok(rows)
 }
 
-fn print_table(rows: &[Row]) {
+fn print_table(rows: &[Row], annotations: &Annotations) {
     println!(
         "{:<32} {:<20} {:<12} {:>5} {:>7} {:>7}  tags",
         "run", "experiment", "status", "ran", "cached", "failed"
@@ -136,6 +136,9 @@ fn print_table(rows: &[Row]) {
         );
         if let Some(error) = &e.error {
             println!("  {error}");
+        }
+        for (_, note) in annotations.notes.get(&e.id).into_iter().flatten() {
+            println!("  note: {}", note.lines().next().unwrap_or(""));
         }
     }
 }
