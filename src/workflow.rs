@@ -6,11 +6,12 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Context;
 
 use crate::error::{at_path, UserError};
-use crate::exec::{self, Event, Limits, LocalExecutor, StageJob, StageOutcome, StageState};
+use crate::exec::{self, Event, Limits, LocalExecutor, StageJob, StageOutcome};
 use crate::plan::status::{assess, Assessment};
 use crate::plan::{self, StageGraph, StageKind};
 use crate::project::Project;
-use crate::registry::{runs, RunRecord, StageRecord};
+use crate::registry::provenance::{self, GitState};
+use crate::registry::{runs, RunRecord, RunStatus, StageRecord, StageState};
 use crate::spec::{self, Spec};
 use crate::stages::RunEnv;
 
@@ -57,8 +58,16 @@ pub fn plan(
     })
 }
 
+/// The newest recorded run of `experiment`, found in the run index (one record is parsed).
 pub fn last_run(project: &Project, experiment: &str) -> Option<RunRecord> {
-    runs::latest(&project.state_dir(), |r| r.experiment == experiment)
+    let state = project.state_dir();
+    let listing = crate::registry::index::load(&state).ok()?;
+    let newest = listing
+        .entries
+        .iter()
+        .rev()
+        .find(|e| e.experiment == experiment)?;
+    runs::load_id(&state, &newest.id).ok()
 }
 
 pub struct RunOptions {
@@ -83,7 +92,9 @@ pub struct RunReport {
 }
 
 pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow::Result<RunReport> {
-    let started_at = chrono::Utc::now().to_rfc3339();
+    // The id is taken now, so ids sort by start time whatever order concurrent runs end in.
+    let started = chrono::Utc::now();
+    let (run_id, started_at) = (runs::run_id_at(started), started.to_rfc3339());
     let _project_lock = crate::cache::lock::ProjectLock::shared(&project.state_dir())?;
     let gpus = Some(opts.limits.gpus);
     let planned = plan(project, &opts.spec, &opts.set, &opts.selectors, false, gpus)?;
@@ -125,73 +136,74 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
     if let Some(d) = display {
         let _ = d.join();
     }
+    let results_rel = Path::new("results")
+        .join(&spec.experiment.name)
+        .join(&run_id);
     let mut record = RunRecord {
         format: runs::RUN_RECORD_FORMAT,
-        run_id: runs::new_run_id(),
+        run_id,
         experiment: spec.experiment.name.clone(),
         spec_path: std::path::absolute(&opts.spec)
             .unwrap_or(opts.spec.clone())
             .display()
             .to_string(),
+        spec_sha256: crate::data::sha256_hex(spec.text.as_bytes()),
         spec_text: spec.text.clone(),
         overrides: spec.overrides.clone(),
         selectors: opts.selectors.clone(),
         started_at,
         finished_at: String::new(),
-        status: String::new(),
+        status: RunStatus::Succeeded,
         error: None,
+        tool_version: provenance::tool_version(),
+        host: crate::platform::hostname(),
+        devices: provenance::devices_used(
+            graph
+                .stages
+                .iter()
+                .zip(&states)
+                .filter(|(_, st)| StageState::from(*st) == StageState::Ran)
+                .map(|(s, _)| &s.def),
+        ),
+        git: GitState::of(&spec.dir),
+        results: results_rel.display().to_string(),
         stages: Vec::with_capacity(graph.len()),
     };
     let mut failures = Vec::new();
     let (mut failed, mut blocked, mut interrupted) = (0, 0, false);
     let (mut published, mut trained) = (Vec::new(), Vec::new());
     for (s, st) in graph.stages.iter().zip(&states) {
-        let (state, duration_s, error, log) = match st {
-            StageState::Skipped => ("skipped", None, None, None),
-            StageState::Cached => ("cached", None, None, None),
-            StageState::Done(StageOutcome::Ran { duration }) => {
-                ("ran", Some(duration.as_secs_f64()), None, None)
+        let state = StageState::from(st);
+        let (mut duration_s, mut error, mut log) = (None, None, None);
+        match st {
+            exec::StageState::Done(StageOutcome::Ran { duration }) => {
+                duration_s = Some(duration.as_secs_f64());
             }
-            StageState::Done(StageOutcome::CachedByOther) => ("cached", None, None, None),
-            StageState::Done(StageOutcome::Failed { error, log }) => {
+            exec::StageState::Done(StageOutcome::Failed { error: e, log: l }) => {
                 failed += 1;
-                failures.push((s.def.name.clone(), error.clone(), log.clone()));
-                (
-                    "failed",
-                    None,
-                    Some(error.clone()),
-                    log.as_ref().map(|l| l.display().to_string()),
-                )
+                failures.push((s.def.name.clone(), e.clone(), l.clone()));
+                error = Some(e.clone());
+                log = l.as_ref().map(|l| l.display().to_string());
             }
-            StageState::Done(StageOutcome::Cancelled) => {
-                interrupted = true;
-                ("cancelled", None, None, None)
-            }
-            StageState::Blocked { failed_input } => {
+            exec::StageState::Blocked { failed_input } => {
                 blocked += 1;
-                (
-                    "blocked",
-                    None,
-                    Some(format!("input `{failed_input}` failed")),
-                    None,
-                )
+                error = Some(format!("input `{failed_input}` failed"));
             }
-            StageState::NotStarted => {
-                interrupted = true;
-                ("not-started", None, None, None)
-            }
-        };
-        if s.def.publish && matches!(state, "cached" | "ran") {
+            _ => {}
+        }
+        interrupted |= matches!(state, StageState::Cancelled | StageState::NotStarted);
+        if s.def.publish && state.succeeded() {
             published.push((s.def.name.clone(), store.out_dir(&s.key)));
         }
-        if s.def.kind == StageKind::Train && matches!(state, "cached" | "ran") {
+        if s.def.kind == StageKind::Train && state.succeeded() {
             trained.push((s.def.name.clone(), store.out_dir(&s.key)));
         }
         record.stages.push(StageRecord {
             name: s.def.name.clone(),
             kind: s.def.kind,
             key: s.key.clone(),
-            state: state.into(),
+            state,
+            cache_hit: state == StageState::Cached,
             duration_s,
             error,
             log,
@@ -199,13 +211,12 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
         });
     }
     record.status = if interrupted {
-        "interrupted"
+        RunStatus::Interrupted
     } else if failed > 0 {
-        "failed"
+        RunStatus::Failed
     } else {
-        "succeeded"
-    }
-    .into();
+        RunStatus::Succeeded
+    };
     record.finished_at = chrono::Utc::now().to_rfc3339();
     let report_parts = ReportParts::of(graph, &record, &store);
     let (results, finish_error) =
@@ -240,7 +251,7 @@ impl ReportParts {
     ) -> Option<Self> {
         let i = graph
             .index_of_kind(StageKind::Report)
-            .filter(|&i| matches!(record.stages[i].state.as_str(), "cached" | "ran"))?;
+            .filter(|&i| record.stages[i].state.succeeded())?;
         Some(ReportParts {
             report: store.out_dir(&graph.stages[i].key),
             plot: graph
@@ -290,7 +301,7 @@ fn record_and_publish(
         (Err(e), _) => e.context("failed to save the run record"),
         (Ok(_), Err(e)) => e,
     };
-    record.status = "failed".into();
+    record.status = RunStatus::Failed;
     record.error = Some(format!("{failure:#}"));
     // Best effort: these writes may fail for the same reason.
     if let Ok(bytes) = runs::save(&state, record) {

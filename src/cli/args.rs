@@ -85,11 +85,12 @@ pub enum Command {
         #[arg(long, value_parser = at_least_one())]
         threads: Option<usize>,
     },
-    /// List recorded runs, newest first.
-    Runs {
-        /// Only runs of this experiment.
-        experiment: Option<String>,
-    },
+    /// List recorded runs, newest first; filter with --where, sort, limit, print JSON or CSV.
+    Runs(RunsArgs),
+    /// Tag a run (RUN: id, id prefix, latest, latest~N or @tag); `@NAME` then names it.
+    Tag { run: String, name: String },
+    /// Add a note to a run (kept beside its record; shown by `runs --json`).
+    Note { run: String, text: String },
     /// Compare recorded runs member by member (Δ to a baseline, seed statistics, CI gate; see
     /// README "Comparing runs").
     Compare(super::compare::CompareArgs),
@@ -106,6 +107,52 @@ pub enum Command {
     /// Benchmarks (not tests): timings of planning and no-op reruns.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// Only runs of this experiment (same as --experiment).
+    #[arg(value_name = "EXPERIMENT")]
+    pub experiment_arg: Option<String>,
+    /// Only runs of this experiment.
+    #[arg(long, conflicts_with = "experiment_arg")]
+    pub experiment: Option<String>,
+    /// Filter, e.g. 'train.lr < 1e-3 OR @baseline' (see the README for the grammar).
+    #[arg(long = "where", value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Sort by a field (`-FIELD`: descending); default newest first.
+    #[arg(long, value_name = "FIELD", allow_hyphen_values = true)]
+    pub sort: Option<String>,
+    /// At most N runs (after filtering and sorting).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// One JSON array: each run's index line plus its tags and notes.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// CSV with one column per record field.
+    #[arg(long)]
+    pub csv: bool,
+    /// Rebuild .pipeline/runs/index.jsonl from the run records first.
+    #[arg(long)]
+    pub reindex: bool,
+}
+
+impl RunsArgs {
+    pub fn into_query(self) -> super::runs::RunsQuery {
+        use super::runs::Format;
+        super::runs::RunsQuery {
+            experiment: self.experiment.or(self.experiment_arg),
+            filter: self.filter,
+            sort: self.sort,
+            limit: self.limit,
+            format: match (self.json, self.csv) {
+                (true, _) => Format::Json,
+                (_, true) => Format::Csv,
+                _ => Format::Table,
+            },
+            reindex: self.reindex,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,4 +1,4 @@
-//! `pipeline exec-stage`, `runs`, `verify` and `gc`: running one stage by key, and store upkeep.
+//! `pipeline exec-stage`, `verify` and `gc`: running one stage by key, and store upkeep.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -59,36 +59,6 @@ pub fn exec_stage(
         }
         .into()),
     }
-}
-
-pub fn list_runs(project: &Project, experiment: Option<String>) -> anyhow::Result<()> {
-    let all = runs::RunRecords::load(&project.state_dir());
-    for line in all.describe_unreadable().lines() {
-        eprintln!("warning: {line}");
-    }
-    println!(
-        "{:<32} {:<20} {:<12} {:>5} {:>7} {:>7}",
-        "run", "experiment", "status", "ran", "cached", "failed"
-    );
-    for r in &all.records {
-        if experiment.as_ref().is_some_and(|e| *e != r.experiment) {
-            continue;
-        }
-        let count = |s: &str| r.stages.iter().filter(|x| x.state == s).count();
-        println!(
-            "{:<32} {:<20} {:<12} {:>5} {:>7} {:>7}",
-            r.run_id,
-            r.experiment,
-            r.status,
-            count("ran"),
-            count("cached"),
-            count("failed")
-        );
-        if let Some(error) = &r.error {
-            println!("  {}", error.lines().next().unwrap_or(""));
-        }
-    }
-    Ok(())
 }
 
 /// Re-hashes every entry; a corrupt one is moved to `trash/`, so the next run recomputes it

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod inspect;
 pub mod maintain;
 pub mod run;
+pub mod runs;
 
 use args::{BenchCommand, Cli, Command};
 
@@ -30,7 +31,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
             data_mirror,
             threads,
         } => maintain::exec_stage(&project, &key, data_mirror, threads),
-        Command::Runs { experiment } => maintain::list_runs(&project, experiment),
+        Command::Runs(q) => runs::list(&project, q.into_query()),
+        Command::Tag { run, name } => runs::tag(&project, &run, &name),
+        Command::Note { run, text } => runs::note(&project, &run, &text),
         Command::Compare(args) => compare::compare(&project, args),
         Command::Verify => maintain::verify(&project),
         Command::Gc { keep_runs, dry_run } => maintain::gc(&project, keep_runs, dry_run),

@@ -7,6 +7,7 @@ use super::args::{ProgressMode, SpecArgs};
 use crate::error::UserError;
 use crate::exec::Limits;
 use crate::project::Project;
+use crate::registry::StageState;
 use crate::stages::StageLog;
 use crate::workflow::{self, RunOptions};
 
@@ -58,12 +59,11 @@ pub fn run(
     };
     let cancel = install_cancel_handler();
     let report = workflow::run(project, &opts, &cancel)?;
-    let count = |s: &str| report.record.stages.iter().filter(|x| x.state == s).count();
     eprintln!(
         "run {}: {} ran, {} cached, {} failed, {} blocked",
         report.record.run_id,
-        count("ran"),
-        count("cached"),
+        report.record.count(StageState::Ran),
+        report.record.count(StageState::Cached),
         report.failures.len(),
         report.blocked
     );

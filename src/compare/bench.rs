@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::plan::{KeyInputs, StageKey, StageKind};
-use crate::registry::{runs, RunRecord, StageRecord};
+use crate::registry::{runs, RunRecord, RunStatus, StageRecord, StageState};
 use crate::tables::{self, Row, Value};
 
 const LATENTS: &[i64] = &[2, 5, 10, 20];
@@ -43,7 +43,8 @@ fn stage(name: &str, kind: StageKind, params: serde_json::Value) -> StageRecord 
         name: name.to_owned(),
         kind,
         key: key(&serde_json::to_string(&key_inputs).unwrap_or_default()),
-        state: "cached".into(),
+        state: StageState::Cached,
+        cache_hit: true,
         duration_s: None,
         error: None,
         log: None,
@@ -109,21 +110,29 @@ fn write_run(state: &Path, results: &Path, i: usize) -> anyhow::Result<()> {
     }
     stages.push(stage("plot", StageKind::Plot, serde_json::json!({})));
     stages.push(stage("report", StageKind::Report, serde_json::json!({})));
-    let record = RunRecord {
+    let spec_text = format!("[experiment]\nname = \"beta_sweep\"\n[train]\nlr = {lr}\n");
+    let mut record = RunRecord {
         format: runs::RUN_RECORD_FORMAT,
         run_id,
         experiment: "beta_sweep".into(),
         spec_path: "experiments/beta_sweep.toml".into(),
-        spec_text: format!("[experiment]\nname = \"beta_sweep\"\n[train]\nlr = {lr}\n"),
+        spec_sha256: crate::data::sha256_hex(spec_text.as_bytes()),
+        spec_text,
         overrides: vec![],
         selectors: vec![],
         started_at: at.to_rfc3339(),
         finished_at: at.to_rfc3339(),
-        status: "succeeded".into(),
+        status: RunStatus::Succeeded,
         error: None,
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        host: "bench".into(),
+        devices: vec!["cpu".into()],
+        git: None,
+        results: String::new(),
         stages,
     };
     let dir = runs::results_dir(results, &record);
+    record.results = dir.display().to_string();
     tables::write_parquet(
         &tables::rows_to_dataframe(&table, &["run", "variant", "latent_dim", "beta"])?,
         &dir.join(super::table::COMPARISON_TABLE),

@@ -114,9 +114,9 @@ fn miss_reason(
     if !changes.is_empty() {
         return format!("changed since last run: {}", why::summarize(&changes));
     }
-    match last.state.as_str() {
-        "failed" => "failed in the last run".into(),
-        "blocked" | "not-started" | "cancelled" => format!("did not finish in the last run ({})", last.state),
+    match last.state {
+        crate::registry::StageState::Failed => "failed in the last run".into(),
+        s if s.unfinished() => format!("did not finish in the last run ({s})"),
         _ => "same inputs as the last run, but its cache entry is gone (removed or garbage-collected)".into(),
     }
 }

@@ -9,26 +9,46 @@ use serde::{Deserialize, Serialize};
 use crate::cache::transfer::{copy_tree, Links};
 use crate::error::{FsContext, FsError};
 use crate::plan::{KeyInputs, StageKey, StageKind};
+use crate::registry::provenance::GitState;
+use crate::registry::state::{RunStatus, StageState};
 
-/// Bumped when the record's shape changes.
-pub const RUN_RECORD_FORMAT: u32 = 1;
+/// Bumped when the record's shape changes. Format 1 records (without the provenance fields,
+/// with no `cache_hit` per stage) still load: the new fields default, `cache_hit` is derived.
+pub const RUN_RECORD_FORMAT: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunRecord {
     pub format: u32,
+    /// Taken when the run starts, so ids sort by start time.
     pub run_id: String,
     pub experiment: String,
     pub spec_path: String,
+    /// Of `spec_text`.
+    #[serde(default)]
+    pub spec_sha256: String,
     pub spec_text: String,
     pub overrides: Vec<String>,
     pub selectors: Vec<String>,
     pub started_at: String,
     pub finished_at: String,
-    /// `succeeded`, `failed` or `interrupted`.
-    pub status: String,
+    pub status: RunStatus,
     /// Why a run whose stages all succeeded still failed (publishing its results, say).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// `pipeline` version that ran it.
+    #[serde(default)]
+    pub tool_version: String,
+    #[serde(default)]
+    pub host: String,
+    /// Devices the stages that ran used (`cpu`, `cuda`, `auto`), sorted.
+    #[serde(default)]
+    pub devices: Vec<String>,
+    /// Git state of the spec's working tree, when it is in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitState>,
+    /// `results/<experiment>/<run-id>`, relative to the project folder.
+    #[serde(default)]
+    pub results: String,
     pub stages: Vec<StageRecord>,
 }
 
@@ -37,8 +57,10 @@ pub struct StageRecord {
     pub name: String,
     pub kind: StageKind,
     pub key: StageKey,
-    /// `cached`, `ran`, `failed`, `blocked`, `cancelled`, `not-started` or `skipped`.
-    pub state: String,
+    pub state: StageState,
+    /// Its output came from the cache (format 1 records: derived from `state` on load).
+    #[serde(default)]
+    pub cache_hit: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_s: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -48,25 +70,38 @@ pub struct StageRecord {
     pub key_inputs: KeyInputs,
 }
 
+impl RunRecord {
+    pub fn count(&self, state: StageState) -> usize {
+        self.stages.iter().filter(|s| s.state == state).count()
+    }
+}
+
 /// A sortable, unique id: UTC time plus process id.
 pub fn new_run_id() -> String {
-    format!(
-        "{}-{}",
-        chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"),
-        std::process::id()
-    )
+    run_id_at(chrono::Utc::now())
+}
+
+/// The id of a run started at `at` (in this process).
+pub fn run_id_at(at: chrono::DateTime<chrono::Utc>) -> String {
+    format!("{}-{}", at.format("%Y%m%dT%H%M%S%.3fZ"), std::process::id())
 }
 
 pub fn runs_dir(state: &Path) -> PathBuf {
     state.join("runs")
 }
 
-/// Writes the record under `.pipeline/runs/`; returns its bytes for the results copy.
+/// Writes the record under `.pipeline/runs/` and its line in the index; returns the record's
+/// bytes for the results copy.
 pub fn save(state: &Path, record: &RunRecord) -> anyhow::Result<Vec<u8>> {
     let dir = runs_dir(state);
     std::fs::create_dir_all(&dir).fs("create", &dir)?;
     let bytes = serde_json::to_vec_pretty(record)?;
     write_atomic(&dir.join(format!("{}.json", record.run_id)), &bytes)?;
+    // The index is derived from the records and repairs itself on its next read: a failure to
+    // update it is news, not a failed run.
+    if let Err(e) = crate::registry::index::record_saved(state, record) {
+        eprintln!("warning: run {} is recorded, but the run index was not updated ({e:#}); the next `pipeline runs` adds it", record.run_id);
+    }
     Ok(bytes)
 }
 
@@ -82,23 +117,52 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 /// Run record paths, newest first.
 pub fn list(state: &Path) -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(runs_dir(state))
+    let dir = runs_dir(state);
+    list_ids(state)
+        .iter()
+        .map(|id| dir.join(format!("{id}.json")))
+        .collect()
+}
+
+/// Ids of the recorded runs (file names, no record is read), newest first.
+pub fn list_ids(state: &Path) -> Vec<String> {
+    let mut ids: Vec<String> = std::fs::read_dir(runs_dir(state))
         .map(|rd| {
             rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "json"))
+                .filter_map(|e| {
+                    let name = e.file_name().into_string().ok()?;
+                    name.strip_suffix(".json").map(str::to_owned)
+                })
                 .collect()
         })
         .unwrap_or_default();
-    paths.sort();
-    paths.reverse();
-    paths
+    ids.sort();
+    ids.reverse();
+    ids
 }
 
 pub fn load(path: &Path) -> anyhow::Result<RunRecord> {
     let bytes = std::fs::read(path).fs("read", path)?;
-    serde_json::from_slice(&bytes)
-        .with_context(|| format!("failed to parse run record {}", path.display()))
+    let mut record: RunRecord = serde_json::from_slice(&bytes)
+        .with_context(|| format!("failed to parse run record {}", path.display()))?;
+    anyhow::ensure!(
+        record.format <= RUN_RECORD_FORMAT,
+        "run record {} is of format {}, newer than this pipeline reads ({RUN_RECORD_FORMAT}): \
+         use a newer pipeline",
+        path.display(),
+        record.format
+    );
+    if record.format < 2 {
+        for s in &mut record.stages {
+            s.cache_hit = s.state == StageState::Cached;
+        }
+    }
+    Ok(record)
+}
+
+/// The record of run `id` under `.pipeline/runs/`.
+pub fn load_id(state: &Path, id: &str) -> anyhow::Result<RunRecord> {
+    load(&runs_dir(state).join(format!("{id}.json")))
 }
 
 /// Every run record, newest first, split into those that load and those that do not.

@@ -112,7 +112,7 @@ pub fn write_run_report(
                 stage: s.name.clone(),
                 key: s.key.short().to_owned(),
                 seconds: s.duration_s.unwrap_or(0.0),
-                cache_hit: s.state == "cached",
+                cache_hit: s.cache_hit,
             })
             .collect(),
         versions: vec![("pipeline".into(), env!("CARGO_PKG_VERSION").into())],

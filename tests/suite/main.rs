@@ -29,6 +29,8 @@ mod model_resident;
 mod model_train;
 mod quickstart;
 mod random_sweeps;
+mod registry;
+mod registry_query;
 mod report_browser;
 mod report_html;
 mod report_tables;

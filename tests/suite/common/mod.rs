@@ -244,6 +244,11 @@ pub fn require(feature: &str) -> bool {
             .is_none()
             .then(|| "no chromium on PATH".to_string()),
         "cuda" => pipeline::model::device::cuda_unavailable(),
+        "git" => std::process::Command::new("git")
+            .arg("--version")
+            .output()
+            .is_err()
+            .then(|| "no git on PATH (apt-get install git)".to_string()),
         other => panic!("require: unknown feature `{other}`"),
     };
     let Some(reason) = missing else { return true };
