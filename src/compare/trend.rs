@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
 use super::cells::Verdict;
@@ -12,17 +11,9 @@ use super::stats::{welch, Summary};
 use super::table::{RunTable, COMPARISON_TABLE};
 use crate::error::UserError;
 use crate::metrics::{metric, Metric};
-use crate::registry::runs;
+use crate::registry::index::{self, IndexEntry};
+use crate::registry::{runs, RunStatus};
 use crate::tables::{escape_html, format_number};
-
-/// The few fields of a run record trend mode needs (the rest is skipped, not built).
-#[derive(Debug, Deserialize)]
-struct RecordHead {
-    run_id: String,
-    experiment: String,
-    status: String,
-    finished_at: String,
-}
 
 /// One run's point.
 #[derive(Debug, Clone)]
@@ -56,16 +47,13 @@ pub fn build(
 ) -> anyhow::Result<Trend> {
     let m = metric(metric_name)
         .ok_or_else(|| UserError::usage(format!("--metric: `{metric_name}` is not a metric")))?;
-    let mut heads = Vec::new();
-    for path in runs::list(state) {
-        let Ok(bytes) = std::fs::read(&path) else {
-            continue;
-        };
-        let Ok(head) = serde_json::from_slice::<RecordHead>(&bytes) else {
-            continue;
-        };
-        let experiment = experiment.or(heads.first().map(|h: &RecordHead| h.experiment.as_str()));
-        if experiment.is_some_and(|e| e != head.experiment) || (!all && head.status != "succeeded")
+    // From the run index, newest first: no full record is opened.
+    let listing = index::load(state)?;
+    let mut heads: Vec<&IndexEntry> = Vec::new();
+    for head in listing.entries.iter().rev() {
+        let experiment = experiment.or(heads.first().map(|h| h.experiment.as_str()));
+        if experiment.is_some_and(|e| e != head.experiment)
+            || (!all && head.status != RunStatus::Succeeded)
         {
             continue;
         }
@@ -81,10 +69,10 @@ pub fn build(
     heads.reverse();
     let mut points: Vec<TrendPoint> = Vec::new();
     let mut previous: Option<Summary> = None;
-    let read = |head: &RecordHead| -> anyhow::Result<Vec<f64>> {
+    let read = |head: &&IndexEntry| -> anyhow::Result<Vec<f64>> {
         let table = results
             .join(&head.experiment)
-            .join(&head.run_id)
+            .join(&head.id)
             .join(COMPARISON_TABLE);
         if table.is_file() {
             RunTable::member_values(&table, member, m.column)
@@ -125,8 +113,8 @@ pub fn build(
         };
         previous = value.or(previous);
         points.push(TrendPoint {
-            run_id: head.run_id,
-            finished_at: head.finished_at,
+            run_id: head.id.clone(),
+            finished_at: head.finished_at.clone(),
             value,
             delta,
             verdict,
