@@ -189,6 +189,10 @@ pub enum BenchCommand {
     Compare {
         #[arg(long, default_value_t = 1000)]
         runs: usize,
+        /// Internal: only write the synthetic runs into this project folder (the benchmark runs
+        /// this in a child process, so its own memory does not count in the children's peaks).
+        #[arg(long, hide = true)]
+        generate_into: Option<PathBuf>,
     },
     /// Plan and no-op rerun a fully cached spec of N command stages.
     Plan {

@@ -38,7 +38,13 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Verify => maintain::verify(&project),
         Command::Gc { keep_runs, dry_run } => maintain::gc(&project, keep_runs, dry_run),
         Command::Bench(BenchCommand::Plan { stages, repeat }) => bench::plan(stages, repeat),
-        Command::Bench(BenchCommand::Compare { runs }) => crate::compare::bench::run(runs),
+        Command::Bench(BenchCommand::Compare {
+            runs,
+            generate_into,
+        }) => match generate_into {
+            Some(dir) => crate::compare::bench::generate(&dir, runs),
+            None => crate::compare::bench::run(runs),
+        },
         Command::Bench(BenchCommand::Train {
             hidden,
             latent,
