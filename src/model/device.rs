@@ -136,20 +136,26 @@ pub fn engine(
             },
         })))
     };
-    match choice {
-        DeviceChoice::Cpu => host(start),
-        DeviceChoice::CpuAutodiff => Ok(Engine::DfdxCpu(Box::new(DeviceTrainer::new(
+    let dfdx_cpu = |start| {
+        Engine::DfdxCpu(Box::new(DeviceTrainer::new(
             dfdx::tensor::Cpu::default(),
             arch,
             adam,
             start,
-        )))),
+        )))
+    };
+    match choice {
+        // The hand-written fast path is the MLP's; a conv model trains through dfdx's ops.
+        DeviceChoice::Cpu if arch.is_conv() => Ok(dfdx_cpu(start)),
+        DeviceChoice::Cpu => host(start),
+        DeviceChoice::CpuAutodiff => Ok(dfdx_cpu(start)),
         DeviceChoice::Cuda => open_cuda(arch, adam, &start).map_err(|reason| ModelError::Device {
             device: "cuda".into(),
             reason,
         }),
         DeviceChoice::Auto => match open_cuda(arch, adam, &start) {
             Ok(engine) => Ok(engine),
+            Err(_) if arch.is_conv() => Ok(dfdx_cpu(start)),
             Err(_) => host(start),
         },
     }

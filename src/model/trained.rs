@@ -2,6 +2,9 @@
 //! stage needs: encode, decode, reconstruct, per-example losses, IWAE bound, prior samples.
 use std::path::Path;
 
+use dfdx::tensor::Cpu;
+
+use super::autodiff::{decoder_output, encoder_head, DeviceParams};
 use super::checkpoint;
 use super::config::{Likelihood, ModelConfig};
 use super::kernels;
@@ -12,10 +15,17 @@ use super::ModelError;
 /// Rows decoded at once by the IWAE bound (examples × samples), to bound memory.
 const IWAE_ROWS_PER_CHUNK: usize = 4096;
 
+/// Rows a conv model encodes or decodes at once: its patch matrices are `k²` times the
+/// feature maps, so a whole test set at once would take gigabytes.
+const CONV_ROWS_PER_CHUNK: usize = 256;
+
 pub struct TrainedModel {
     pub config: ModelConfig,
     arch: Architecture,
     params: Vec<f32>,
+    /// A conv model's parameters on dfdx's CPU device, which evaluates it (`None` for an MLP,
+    /// which the fast path evaluates).
+    conv: Option<DeviceParams<f32, Cpu>>,
 }
 
 /// Per-example loss terms, each summed over pixels / latent dimensions.
@@ -42,11 +52,29 @@ impl TrainedModel {
                 params.len()
             )));
         }
+        let conv = arch
+            .is_conv()
+            .then(|| DeviceParams::upload(&Cpu::default(), &arch, &params));
         Ok(Self {
             config,
             arch,
             params,
+            conv,
         })
+    }
+
+    /// `f` over chunks of `rows_of_width`-wide rows of `x`, outputs concatenated.
+    fn conv_chunks(
+        &self,
+        x: &[f32],
+        width: usize,
+        f: impl Fn(&Cpu, &DeviceParams<f32, Cpu>, &[f32]) -> Vec<f32>,
+    ) -> Vec<f32> {
+        let p = self.conv.as_ref().expect("a conv model");
+        let dev = Cpu::default();
+        x.chunks(CONV_ROWS_PER_CHUNK * width)
+            .flat_map(|c| f(&dev, p, c))
+            .collect()
     }
 
     pub fn params(&self) -> &[f32] {
@@ -70,16 +98,21 @@ impl TrainedModel {
     /// Code of each row: `(μ, Some(log σ²))` for a VAE, `(z, None)` otherwise.
     pub fn encode(&self, x: &[f32]) -> (Vec<f32>, Option<Vec<f32>>) {
         let rows = self.rows_of(x, self.arch.input_dim());
-        let mut acts = vec![Vec::new(); self.arch.encoder.len()];
-        forward_stack(
-            &self.arch.encoder,
-            &self.params,
-            x,
-            rows,
-            &mut acts,
-            Self::threads(),
-        );
-        let head = acts.pop().expect("encoder has a layer");
+        let head = if self.conv.is_some() {
+            let arch = &self.arch;
+            self.conv_chunks(x, arch.input_dim(), |d, p, c| encoder_head(d, arch, p, c))
+        } else {
+            let mut acts = vec![Vec::new(); self.arch.encoder.len()];
+            forward_stack(
+                &self.arch.encoder,
+                &self.params,
+                x,
+                rows,
+                &mut acts,
+                Self::threads(),
+            );
+            acts.pop().expect("encoder has a layer")
+        };
         let l = self.arch.latent();
         if !self.config.is_vae() {
             return (head, None);
@@ -95,6 +128,10 @@ impl TrainedModel {
     /// Decoder output for each code: logits (Bernoulli) or means (Gaussian).
     pub fn decode(&self, z: &[f32]) -> Vec<f32> {
         let rows = self.rows_of(z, self.arch.latent());
+        if self.conv.is_some() {
+            let arch = &self.arch;
+            return self.conv_chunks(z, arch.latent(), |d, p, c| decoder_output(d, arch, p, c));
+        }
         let mut acts = vec![Vec::new(); self.arch.decoder.len()];
         forward_stack(
             &self.arch.decoder,

@@ -171,6 +171,7 @@ impl RunSpec {
             kl_warmup_epochs: kl_warmup_epochs.unwrap_or(defaults::KL_WARMUP_EPOCHS),
             noise: noise.map(|n| n.kind.at_level(n.level as f32)),
             l1: l1.unwrap_or(0.0) as f32,
+            conv: None,
         };
         let train = TrainConfig {
             epochs,
