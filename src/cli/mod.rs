@@ -34,6 +34,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Gc { keep_runs, dry_run } => maintain::gc(&project, keep_runs, dry_run),
         Command::Bench(BenchCommand::Plan { stages, repeat }) => bench::plan(stages, repeat),
         Command::Bench(BenchCommand::Train {
+            architecture,
             hidden,
             latent,
             batch,
@@ -41,13 +42,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
             threads,
             device,
         }) => {
-            let shape = crate::model::BenchShape {
-                hidden,
-                latent,
-                batch,
-                steps,
-            };
-            bench::train(shape, threads, &device)
+            bench::train(&architecture, hidden, (latent, batch, steps), threads, &device)
         }
         Command::Bench(BenchCommand::Data {
             dir,

@@ -145,8 +145,6 @@ pub fn engine(
         )))
     };
     match choice {
-        // The hand-written fast path is the MLP's; a conv model trains through dfdx's ops.
-        DeviceChoice::Cpu if arch.is_conv() => Ok(dfdx_cpu(start)),
         DeviceChoice::Cpu => host(start),
         DeviceChoice::CpuAutodiff => Ok(dfdx_cpu(start)),
         DeviceChoice::Cuda => open_cuda(arch, adam, &start).map_err(|reason| ModelError::Device {
@@ -155,7 +153,6 @@ pub fn engine(
         }),
         DeviceChoice::Auto => match open_cuda(arch, adam, &start) {
             Ok(engine) => Ok(engine),
-            Err(_) if arch.is_conv() => Ok(dfdx_cpu(start)),
             Err(_) => host(start),
         },
     }

@@ -14,6 +14,7 @@ pub mod bench;
 pub mod checkpoint;
 pub mod config;
 pub mod conv;
+pub mod conv_fast;
 pub mod conv_ops;
 pub mod device;
 pub mod fastmath;
