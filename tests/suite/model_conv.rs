@@ -2,7 +2,7 @@
 //! convolution loop, whole-network gradients against finite differences (dfdx ops, f64) for
 //! every variant, the CPU fast path against dfdx, and training behaviour — a tiny set
 //! overfitted, bit-identical runs across thread counts, resume after Ctrl-C, the checkpoint
-//! evaluated back.
+//! evaluated back, the dfdx engine (CUDA's code) training alike, and a whole conv spec run.
 use dfdx::prelude::*;
 use pipeline::model::autodiff::{self, LayerTensors};
 use pipeline::model::config::{Activation, DeviceChoice, Likelihood, ModelConfig, Noise, Variant};
@@ -204,10 +204,10 @@ fn check_conv_network(cfg: &ModelConfig) {
     assert_close(&format!("{what} fast-path grads vs dfdx"), &grads, &ref_grads, 1e-9);
     assert!(grads.iter().any(|g| *g != 0.0), "{what}: all gradients zero");
     let loss = |p: &[f64]| {
-        let (sums, _) = autodiff::loss_and_grad(&dev, &arch, p, &batch, w);
-        sums.total(w) / rows as f64
+        let mut ws = Workspace::new(&arch, rows);
+        loss_and_grad(&arch, p, None, &mut ws, &batch, w, 1).total(w) / rows as f64
     };
-    assert_close(&format!("{what} dfdx grads vs FD"), &ref_grads, &numeric_grad(&params, loss), 1e-5);
+    assert_close(&format!("{what} grads vs FD"), &grads, &numeric_grad(&params, loss), 1e-5);
 }
 
 #[test]
@@ -326,4 +326,70 @@ fn conv_training_is_bit_identical_across_runs_and_threads_and_resumes_after_ctrl
     assert!(per.recon.iter().chain(&per.kl).all(|v| v.is_finite() && *v >= 0.0));
     let iwae = loaded.iwae_bound(&val, 4, 0).unwrap();
     assert!(iwae.len() == 8 && iwae.iter().all(|b| b.is_finite() && *b < 0.0));
+}
+
+#[test]
+fn the_dfdx_engine_trains_a_conv_model_like_the_fast_path() {
+    // `cpu-autodiff` runs the CUDA engine's code (parameters resident on a dfdx device).
+    let data = squares(16, 4);
+    let m = conv_model(Variant::Vae, Activation::Relu, Likelihood::Bernoulli, true);
+    let td = TrainData { train: &data, val: None, dim: 64 };
+    let run = |device| {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = TrainConfig { device, ..conv_train_cfg(2, 2) };
+        train(&m, &cfg, &td, dir.path(), &mut Silent).unwrap()
+    };
+    let (fast, dfdx) = (run(DeviceChoice::Cpu), run(DeviceChoice::CpuAutodiff));
+    assert!(dfdx.device.contains("dfdx"), "{}", dfdx.device);
+    for (a, b) in fast.final_params.iter().zip(&dfdx.final_params) {
+        assert!((a - b).abs() < 1e-4 * (1.0 + a.abs()), "{a} vs {b}");
+    }
+}
+
+#[test]
+fn a_conv_spec_runs_end_to_end_with_every_figure_and_metric() {
+    use crate::support::*;
+    let p = TestProject::new();
+    let spec = p.path().join("conv.toml");
+    std::fs::write(
+        &spec,
+        r#"[experiment]
+name = "conv-tiny"
+seed = 1
+[dataset]
+name = "shapes"
+n_train = 200
+n_test = 100
+size = 32
+[model]
+architecture = "conv"
+conv_channels = [4, 8]
+conv_dense = 32
+latent_dim = 2
+[train]
+epochs = 1
+batch_size = 50
+[evaluate]
+iwae_k = [1, 4]
+mig = true
+probe = true
+[plots]
+figures = ["prior_samples", "reconstructions", "latent_scatter", "manifold", "traversals",
+           "interpolation", "arithmetic", "training_curves"]
+[sweep]
+variant = ["ae", "vae"]
+"#,
+    )
+    .unwrap();
+    let out = p.run(&["run", spec.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let latest = p.path().join("results/conv-tiny/latest");
+    let table = std::fs::read_to_string(latest.join("report/comparison.md")).unwrap();
+    assert!(table.contains("| ae") && table.contains("| vae"), "{table}");
+    assert!(table.to_lowercase().contains("mig"), "{table}");
+    for fig in ["prior_samples", "reconstructions", "latent_scatter", "manifold", "traversals",
+                "interpolation", "arithmetic", "training_curves"] {
+        let png = latest.join(format!("plot/{fig}.png"));
+        assert!(std::fs::metadata(&png).map(|m| m.len() > 2000).unwrap_or(false), "{fig}");
+    }
 }
