@@ -175,7 +175,9 @@ pub fn loss_and_grad<T: Real>(
     let z = &ws.z[..rows * latent];
     if conv {
         let (layers, bufs) = (&arch.conv_decoder, &mut ws.conv_dec);
-        conv_fast::backward(layers, params, grads, rows, bufs, &mut ws.delta, true, threads);
+        let maps = &ws.dec[arch.decoder.len() - 1][..rows * flat];
+        let delta = &mut ws.delta;
+        conv_fast::backward(layers, params, grads, maps, rows, bufs, delta, true, threads);
         // dL/d(the dense decoder's output) → dL/d(its pre-activation).
         let last = &arch.decoder[arch.decoder.len() - 1];
         let a = &ws.dec[arch.decoder.len() - 1][..rows * flat];
@@ -236,7 +238,8 @@ pub fn loss_and_grad<T: Real>(
         let act = last.dense.activation;
         kernels::activation_backward(&mut ws.delta[..rows * flat], a, last.c_out(), act);
         let (layers, bufs) = (&arch.conv_encoder, &mut ws.conv_enc);
-        conv_fast::backward(layers, params, grads, rows, bufs, &mut ws.delta, false, threads);
+        let (input, delta) = (batch.input, &mut ws.delta);
+        conv_fast::backward(layers, params, grads, input, rows, bufs, delta, false, threads);
     }
     sums
 }
