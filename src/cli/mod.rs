@@ -41,9 +41,13 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
             steps,
             threads,
             device,
-        }) => {
-            bench::train(&architecture, hidden, (latent, batch, steps), threads, &device)
-        }
+        }) => bench::train(
+            &architecture,
+            hidden,
+            (latent, batch, steps),
+            threads,
+            &device,
+        ),
         Command::Bench(BenchCommand::Data {
             dir,
             dataset,

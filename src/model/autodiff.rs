@@ -297,7 +297,10 @@ where
         return mu.retaped::<NoneTape>().as_vec();
     }
     let lv = dense(h, p.layer(n_hidden + 1).0);
-    let (mu, lv) = (mu.retaped::<NoneTape>().as_vec(), lv.retaped::<NoneTape>().as_vec());
+    let (mu, lv) = (
+        mu.retaped::<NoneTape>().as_vec(),
+        lv.retaped::<NoneTape>().as_vec(),
+    );
     let l = arch.latent();
     let mut out = Vec::with_capacity(rows * 2 * l);
     for r in 0..rows {

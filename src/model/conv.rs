@@ -60,7 +60,11 @@ impl ConvLayer {
     /// image it reads, or `None` where the patch falls outside the image (zero padding) or,
     /// for a transposed convolution, between the strided input pixels.
     pub fn sources(&self) -> Vec<Option<u32>> {
-        let (k, s, p) = (self.kernel as isize, self.stride as isize, self.padding as isize);
+        let (k, s, p) = (
+            self.kernel as isize,
+            self.stride as isize,
+            self.padding as isize,
+        );
         let mut out = Vec::with_capacity(self.taps());
         let source = |o: isize, t: isize, n: usize| -> Option<isize> {
             let i = if self.transposed {
@@ -215,7 +219,10 @@ mod tests {
         assert_eq!(sides, [64, 32, 16, 8, 4]);
         assert_eq!(l.flat_dim().unwrap(), 64 * 4 * 4);
         let (enc, dec) = l.layers(Activation::Relu, &mut 0).unwrap();
-        assert_eq!((enc[0].c_in, enc[3].c_out(), dec[0].c_in, dec[3].c_out()), (1, 64, 64, 1));
+        assert_eq!(
+            (enc[0].c_in, enc[3].c_out(), dec[0].c_in, dec[3].c_out()),
+            (1, 64, 64, 1)
+        );
         assert_eq!(dec[3].dense.activation, Activation::Identity);
         assert_eq!((dec[3].h_out, dec[0].h_in), (64, 4));
     }
@@ -246,6 +253,9 @@ mod tests {
     fn a_layout_that_does_not_tile_28_pixels_names_the_layer() {
         assert_eq!(layout(&[32, 64], 28).flat_dim().unwrap(), 64 * 7 * 7);
         let e = layout(&[32, 32, 64], 28).sides().unwrap_err();
-        assert!(e.contains("convolution 2 sees 7×7") && e.contains("stride 2"), "{e}");
+        assert!(
+            e.contains("convolution 2 sees 7×7") && e.contains("stride 2"),
+            "{e}"
+        );
     }
 }

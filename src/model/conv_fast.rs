@@ -69,7 +69,14 @@ impl<T: Real> ConvBuffers<T> {
 
 /// Gathers, for each of `rows` images of `image` values (`c` channels per pixel), the pixel
 /// each entry of `sources` names (zeros for `None`) into `out`: im2col.
-fn gather<T: Real>(image: usize, c: usize, sources: &[Option<u32>], x: &[T], rows: usize, out: &mut [T]) {
+fn gather<T: Real>(
+    image: usize,
+    c: usize,
+    sources: &[Option<u32>],
+    x: &[T],
+    rows: usize,
+    out: &mut [T],
+) {
     let per_image = sources.len() * c;
     out[..rows * per_image]
         .par_chunks_mut(per_image)
@@ -86,7 +93,14 @@ fn gather<T: Real>(image: usize, c: usize, sources: &[Option<u32>], x: &[T], row
 }
 
 /// Adjoint of [`gather`]: each entry of `dp` summed onto the pixel its source names (col2im).
-fn scatter<T: Real>(image: usize, c: usize, sources: &[Option<u32>], dp: &[T], rows: usize, dx: &mut [T]) {
+fn scatter<T: Real>(
+    image: usize,
+    c: usize,
+    sources: &[Option<u32>],
+    dp: &[T],
+    rows: usize,
+    dx: &mut [T],
+) {
     let per_image = sources.len() * c;
     dx[..rows * image]
         .par_chunks_mut(image)
@@ -147,14 +161,39 @@ pub fn forward<T: Real>(
             grow(&mut bufs.patches[i], m * n);
             let contributions = &mut bufs.patches[i][..m * n];
             let (xs, wp) = (&x[..m * ci], &bufs.wperm[..ci * n]);
-            matmul(m, n, ci, contributions, plain(xs), plain(wp), false, threads);
+            matmul(
+                m,
+                n,
+                ci,
+                contributions,
+                plain(xs),
+                plain(wp),
+                false,
+                threads,
+            );
             scatter(pix_out * co, co, &bufs.sources[i], contributions, rows, y);
         } else {
             let (m, k) = (rows * pix_out, taps * ci);
             grow(&mut bufs.patches[i], m * k);
-            gather(pix_in * ci, ci, &bufs.sources[i], x, rows, &mut bufs.patches[i]);
+            gather(
+                pix_in * ci,
+                ci,
+                &bufs.sources[i],
+                x,
+                rows,
+                &mut bufs.patches[i],
+            );
             let p = &bufs.patches[i][..m * k];
-            matmul(m, co, k, &mut y[..m * co], plain(p), plain(w), false, threads);
+            matmul(
+                m,
+                co,
+                k,
+                &mut y[..m * co],
+                plain(p),
+                plain(w),
+                false,
+                threads,
+            );
         }
         let out = &mut y[..rows * pix_out * co];
         kernels::bias_activation(out, &params[l.dense.bias()], co, l.dense.activation);
@@ -197,25 +236,68 @@ pub fn backward<T: Real>(
             // dL/d contributions: each (input pixel, tap) reads the gradient of its target.
             let (m, n) = (rows * pix_in, taps * co);
             grow(&mut bufs.dpatch, m * n);
-            gather(pix_out * co, co, &bufs.sources[i], d, rows, &mut bufs.dpatch);
+            gather(
+                pix_out * co,
+                co,
+                &bufs.sources[i],
+                d,
+                rows,
+                &mut bufs.dpatch,
+            );
             let dc = &bufs.dpatch[..m * n];
             let x = if i == 0 { input } else { &bufs.acts[i - 1][..] };
             grow(&mut bufs.wperm, 2 * ci * n);
             let (wp, gp) = bufs.wperm.split_at_mut(ci * n);
-            matmul(ci, n, m, &mut gp[..ci * n], trans(&x[..m * ci]), plain(dc), false, threads);
+            matmul(
+                ci,
+                n,
+                m,
+                &mut gp[..ci * n],
+                trans(&x[..m * ci]),
+                plain(dc),
+                false,
+                threads,
+            );
             permute_filters(l, &gp[..ci * n], &mut grads[l.dense.weight()], true);
             if need_dx {
                 permute_filters(l, &params[l.dense.weight()], wp, false);
-                matmul(m, ci, n, dx, plain(dc), trans(&wp[..ci * n]), false, threads);
+                matmul(
+                    m,
+                    ci,
+                    n,
+                    dx,
+                    plain(dc),
+                    trans(&wp[..ci * n]),
+                    false,
+                    threads,
+                );
             }
         } else {
             let (m, k) = (rows * pix_out, taps * ci);
             let p = &bufs.patches[i][..m * k];
-            matmul(k, co, m, &mut grads[l.dense.weight()], trans(p), plain(d), false, threads);
+            matmul(
+                k,
+                co,
+                m,
+                &mut grads[l.dense.weight()],
+                trans(p),
+                plain(d),
+                false,
+                threads,
+            );
             if need_dx {
                 grow(&mut bufs.dpatch, m * k);
                 let w = &params[l.dense.weight()];
-                matmul(m, k, co, &mut bufs.dpatch[..m * k], plain(d), trans(w), false, threads);
+                matmul(
+                    m,
+                    k,
+                    co,
+                    &mut bufs.dpatch[..m * k],
+                    plain(d),
+                    trans(w),
+                    false,
+                    threads,
+                );
                 scatter(pix_in * ci, ci, &bufs.sources[i], &bufs.dpatch, rows, dx);
             }
         }

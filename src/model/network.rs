@@ -114,7 +114,6 @@ impl Architecture {
         !self.conv_encoder.is_empty()
     }
 
-
     pub fn latent(&self) -> usize {
         self.config.latent_dim
     }
@@ -150,7 +149,10 @@ impl Architecture {
     /// Every layer's filters/weights as a dense layer, in buffer order.
     fn all_dense(&self) -> impl Iterator<Item = &Layer> {
         let convs = self.conv_encoder.iter().chain(&self.conv_decoder);
-        convs.map(|c| &c.dense).chain(&self.encoder).chain(&self.decoder)
+        convs
+            .map(|c| &c.dense)
+            .chain(&self.encoder)
+            .chain(&self.decoder)
     }
 
     /// Checkpoint names, ranges and shapes of every tensor, in buffer order.

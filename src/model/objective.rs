@@ -102,7 +102,14 @@ pub fn loss_and_grad<T: Real>(
     let conv = arch.is_conv();
     if conv {
         let input = batch.input;
-        conv_fast::forward(&arch.conv_encoder, params, input, rows, &mut ws.conv_enc, threads);
+        conv_fast::forward(
+            &arch.conv_encoder,
+            params,
+            input,
+            rows,
+            &mut ws.conv_enc,
+            threads,
+        );
     }
     let flat = arch.encoder[0].fan_in;
     let enc_in = match ws.conv_enc.acts.last() {
@@ -144,7 +151,14 @@ pub fn loss_and_grad<T: Real>(
     let dense_out = &ws.dec[arch.decoder.len() - 1];
     if conv {
         let maps = &dense_out[..rows * flat];
-        conv_fast::forward(&arch.conv_decoder, params, maps, rows, &mut ws.conv_dec, threads);
+        conv_fast::forward(
+            &arch.conv_decoder,
+            params,
+            maps,
+            rows,
+            &mut ws.conv_dec,
+            threads,
+        );
     }
     let out = match ws.conv_dec.acts.last() {
         Some(images) => &images[..rows * dim],
@@ -177,7 +191,9 @@ pub fn loss_and_grad<T: Real>(
         let (layers, bufs) = (&arch.conv_decoder, &mut ws.conv_dec);
         let maps = &ws.dec[arch.decoder.len() - 1][..rows * flat];
         let delta = &mut ws.delta;
-        conv_fast::backward(layers, params, grads, maps, rows, bufs, delta, true, threads);
+        conv_fast::backward(
+            layers, params, grads, maps, rows, bufs, delta, true, threads,
+        );
         // dL/d(the dense decoder's output) → dL/d(its pre-activation).
         let last = &arch.decoder[arch.decoder.len() - 1];
         let a = &ws.dec[arch.decoder.len() - 1][..rows * flat];
@@ -239,7 +255,9 @@ pub fn loss_and_grad<T: Real>(
         kernels::activation_backward(&mut ws.delta[..rows * flat], a, last.c_out(), act);
         let (layers, bufs) = (&arch.conv_encoder, &mut ws.conv_enc);
         let (input, delta) = (batch.input, &mut ws.delta);
-        conv_fast::backward(layers, params, grads, input, rows, bufs, delta, false, threads);
+        conv_fast::backward(
+            layers, params, grads, input, rows, bufs, delta, false, threads,
+        );
     }
     sums
 }

@@ -28,9 +28,9 @@ pub(super) fn param_display(run: &RunSpec, name: &str) -> String {
         Some(x) => x.to_string(),
         // The one run parameter left out of the run at its default (so MLP keys stay as they
         // were): name the default in labels.
-        None if name == "architecture" => crate::model::config::defaults::BACKBONE
-            .name()
-            .to_owned(),
+        None if name == "architecture" => {
+            crate::model::config::defaults::BACKBONE.name().to_owned()
+        }
         None => String::new(),
     }
 }

@@ -216,19 +216,42 @@ fn conv_spec(
         .clone()
         .unwrap_or_else(|| defaults::CONV_CHANNELS.iter().map(|&w| w as i64).collect());
     if channels.is_empty() {
-        c.fail(&at("conv_channels"), "must list at least one convolution's channels");
+        c.fail(
+            &at("conv_channels"),
+            "must list at least one convolution's channels",
+        );
     }
     let conv_channels = channels
         .iter()
         .enumerate()
-        .map(|(i, &w)| c.usize(&format!("{}[{i}]", at("conv_channels")), Some(w), 1, 1, 4096))
+        .map(|(i, &w)| {
+            c.usize(
+                &format!("{}[{i}]", at("conv_channels")),
+                Some(w),
+                1,
+                1,
+                4096,
+            )
+        })
         .collect();
-    let kernel = c.usize(&at("conv_kernel"), p.conv_kernel, defaults::CONV_KERNEL as i64, 1, 64);
+    let kernel = c.usize(
+        &at("conv_kernel"),
+        p.conv_kernel,
+        defaults::CONV_KERNEL as i64,
+        1,
+        64,
+    );
     let spec = ConvSpec {
         architecture: backbone,
         conv_channels,
         conv_kernel: kernel,
-        conv_stride: c.usize(&at("conv_stride"), p.conv_stride, defaults::CONV_STRIDE as i64, 1, 64),
+        conv_stride: c.usize(
+            &at("conv_stride"),
+            p.conv_stride,
+            defaults::CONV_STRIDE as i64,
+            1,
+            64,
+        ),
         conv_padding: c.usize(
             &at("conv_padding"),
             p.conv_padding,
@@ -236,7 +259,13 @@ fn conv_spec(
             0,
             kernel as i64 - 1,
         ),
-        conv_dense: c.usize(&at("conv_dense"), p.conv_dense, defaults::CONV_DENSE as i64, 1, 1 << 20),
+        conv_dense: c.usize(
+            &at("conv_dense"),
+            p.conv_dense,
+            defaults::CONV_DENSE as i64,
+            1,
+            1 << 20,
+        ),
     };
     if let (Some((h, w)), false) = (data.image, channels.is_empty()) {
         if let Err(e) = spec.layout(h, w).sides() {

@@ -136,6 +136,8 @@ mod tests {
         assert!(Variant::Vae.reads("beta") && !Variant::Ae.reads("beta"));
         assert!(!Variant::LinearAe.reads("hidden") && Variant::LinearAe.reads("epochs"));
         assert!(Variant::DenoisingAe.reads("noise_level") && Variant::SparseAe.reads("l1"));
-        assert!(Variant::SparseAe.reads("conv_channels") && !Variant::LinearAe.reads("architecture"));
+        assert!(
+            Variant::SparseAe.reads("conv_channels") && !Variant::LinearAe.reads("architecture")
+        );
     }
 }

@@ -55,13 +55,24 @@ fn conv_model(variant: Variant, act: Activation, lik: Likelihood, square: bool) 
         beta: 1.5,
         kl_warmup_epochs: 0,
         noise: (variant == Variant::DenoisingAe).then_some(Noise::Masking { p: 0.3 }),
-        l1: if variant == Variant::SparseAe { 0.2 } else { 0.0 },
+        l1: if variant == Variant::SparseAe {
+            0.2
+        } else {
+            0.0
+        },
         conv: Some(l),
     }
 }
 
 /// Direct convolution of one channels-last image with `[k, k, c_in, c_out]` filters.
-fn naive_conv(x: &[f64], w: &[f64], b: &[f64], l: &ConvLayout, c_in: usize, c_out: usize) -> Vec<f64> {
+fn naive_conv(
+    x: &[f64],
+    w: &[f64],
+    b: &[f64],
+    l: &ConvLayout,
+    c_in: usize,
+    c_out: usize,
+) -> Vec<f64> {
     let (k, s, p) = (l.kernel as isize, l.stride as isize, l.padding as isize);
     let (h, wd) = (l.height as isize, l.width as isize);
     let (ho, wo) = ((h + 2 * p - k) / s + 1, (wd + 2 * p - k) / s + 1);
@@ -97,7 +108,12 @@ fn a_conv_layer_is_the_direct_convolution_and_its_transpose_the_adjoint() {
         l.channels = vec![3];
         let cfg = ModelConfig {
             conv: Some(l.clone()),
-            ..conv_model(Variant::Ae, Activation::Identity, Likelihood::Gaussian, square)
+            ..conv_model(
+                Variant::Ae,
+                Activation::Identity,
+                Likelihood::Gaussian,
+                square,
+            )
         };
         let arch = Architecture::new(&cfg).unwrap();
         let dev = Cpu::default();
@@ -114,7 +130,14 @@ fn a_conv_layer_is_the_direct_convolution_and_its_transpose_the_adjoint() {
         let x = randn(pixels, 8);
         let xt: Tensor<(usize, usize), f64, _> = dev.tensor_from_vec(x.clone(), (pixels, 1));
         let got = conv_layer(&dev, xt.clone().leaky_traced(), conv, &tensors(conv), 1);
-        let want = naive_conv(&x, &params[conv.dense.weight()], &params[conv.dense.bias()], &l, 1, 3);
+        let want = naive_conv(
+            &x,
+            &params[conv.dense.weight()],
+            &params[conv.dense.bias()],
+            &l,
+            1,
+            3,
+        );
         let got = got.retaped::<NoneTape>().as_vec();
         assert_eq!(got.len(), want.len());
         for (g, w) in got.iter().zip(&want) {
@@ -131,24 +154,34 @@ fn a_conv_layer_is_the_direct_convolution_and_its_transpose_the_adjoint() {
             &dev,
             xt.leaky_traced(),
             conv,
-            &LayerTensors { w: dev.tensor_from_vec(wf.to_vec(), (k2, c)), b: zero_bias(c) },
+            &LayerTensors {
+                w: dev.tensor_from_vec(wf.to_vec(), (k2, c)),
+                b: zero_bias(c),
+            },
             1,
         )
         .retaped::<NoneTape>()
         .as_vec();
-        let yt: Tensor<(usize, usize), f64, _> = dev.tensor_from_vec(y.clone(), (want.len() / c, c));
+        let yt: Tensor<(usize, usize), f64, _> =
+            dev.tensor_from_vec(y.clone(), (want.len() / c, c));
         let back = conv_layer(
             &dev,
             yt.leaky_traced(),
             deconv,
-            &LayerTensors { w: dev.tensor_from_vec(wt, (k2 * c, 1)), b: zero_bias(1) },
+            &LayerTensors {
+                w: dev.tensor_from_vec(wt, (k2 * c, 1)),
+                b: zero_bias(1),
+            },
             1,
         )
         .retaped::<NoneTape>()
         .as_vec();
         let lhs: f64 = fwd.iter().zip(&y).map(|(a, b)| a * b).sum();
         let rhs: f64 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
-        assert!((lhs - rhs).abs() < 1e-10 * (1.0 + lhs.abs()), "{lhs} vs {rhs}");
+        assert!(
+            (lhs - rhs).abs() < 1e-10 * (1.0 + lhs.abs()),
+            "{lhs} vs {rhs}"
+        );
     }
 }
 
@@ -169,7 +202,10 @@ fn assert_close(what: &str, got: &[f64], want: &[f64], tol: f64) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         let err = (g - w).abs() / (1.0 + w.abs());
-        assert!(err < tol, "{what}[{i}]: {g} vs reference {w} (rel err {err:e})");
+        assert!(
+            err < tol,
+            "{what}[{i}]: {g} vs reference {w} (rel err {err:e})"
+        );
     }
 }
 
@@ -178,7 +214,12 @@ fn assert_close(what: &str, got: &[f64], want: &[f64], tol: f64) {
 fn check_conv_network(cfg: &ModelConfig) {
     let arch = Architecture::new(cfg).unwrap();
     let rows = 3;
-    let params: Vec<f64> = arch.init_params::<f64>(3).unwrap().iter().map(|p| p * 2.0).collect();
+    let params: Vec<f64> = arch
+        .init_params::<f64>(3)
+        .unwrap()
+        .iter()
+        .map(|p| p * 2.0)
+        .collect();
     let target = uniform(rows * cfg.input_dim, 11);
     let input: Vec<f64> = target.iter().map(|v| v * 0.8 + 0.05).collect();
     let eps = randn(rows * cfg.latent_dim, 12);
@@ -188,8 +229,14 @@ fn check_conv_network(cfg: &ModelConfig) {
         rows,
         eps: cfg.is_vae().then_some(&eps[..]),
     };
-    let w = TermWeights { kl: cfg.beta as f64, l1: cfg.l1 as f64 };
-    let what = format!("{:?}/{:?}/{:?}", cfg.variant, cfg.activation, cfg.likelihood);
+    let w = TermWeights {
+        kl: cfg.beta as f64,
+        l1: cfg.l1 as f64,
+    };
+    let what = format!(
+        "{:?}/{:?}/{:?}",
+        cfg.variant, cfg.activation, cfg.likelihood
+    );
     let mut ws = Workspace::new(&arch, rows);
     let mut grads = vec![0.0; params.len()];
     let sums = loss_and_grad(&arch, &params, Some(&mut grads), &mut ws, &batch, w, 2);
@@ -201,13 +248,26 @@ fn check_conv_network(cfg: &ModelConfig) {
         &[ref_sums.recon, ref_sums.kl, ref_sums.l1],
         1e-10,
     );
-    assert_close(&format!("{what} fast-path grads vs dfdx"), &grads, &ref_grads, 1e-9);
-    assert!(grads.iter().any(|g| *g != 0.0), "{what}: all gradients zero");
+    assert_close(
+        &format!("{what} fast-path grads vs dfdx"),
+        &grads,
+        &ref_grads,
+        1e-9,
+    );
+    assert!(
+        grads.iter().any(|g| *g != 0.0),
+        "{what}: all gradients zero"
+    );
     let loss = |p: &[f64]| {
         let mut ws = Workspace::new(&arch, rows);
         loss_and_grad(&arch, p, None, &mut ws, &batch, w, 1).total(w) / rows as f64
     };
-    assert_close(&format!("{what} grads vs FD"), &grads, &numeric_grad(&params, loss), 1e-5);
+    assert_close(
+        &format!("{what} grads vs FD"),
+        &grads,
+        &numeric_grad(&params, loss),
+        1e-5,
+    );
 }
 
 #[test]
@@ -221,7 +281,12 @@ fn conv_network_gradients_match_finite_differences_for_every_variant() {
     ] {
         check_conv_network(&conv_model(variant, Activation::Tanh, lik, square));
     }
-    check_conv_network(&conv_model(Variant::Vae, Activation::Elu, Likelihood::Bernoulli, true));
+    check_conv_network(&conv_model(
+        Variant::Vae,
+        Activation::Elu,
+        Likelihood::Bernoulli,
+        true,
+    ));
 }
 
 /// 8×8 images of a bright square at one of four places, with a little noise.
@@ -260,7 +325,11 @@ fn a_conv_ae_overfits_a_tiny_set() {
     if let Some(l) = m.conv.as_mut() {
         (l.channels, l.dense) = (vec![4, 8], 16);
     }
-    let td = TrainData { train: &data, val: None, dim: 64 };
+    let td = TrainData {
+        train: &data,
+        val: None,
+        dim: 64,
+    };
     let dir = tempfile::tempdir().unwrap();
     let cfg = TrainConfig {
         batch_size: 4,
@@ -278,7 +347,10 @@ fn a_conv_ae_overfits_a_tiny_set() {
         .map(|(r, x)| (r - x).abs())
         .sum::<f32>()
         / data.len() as f32;
-    assert!(last < 0.5 * first && err < 0.05, "recon {first} → {last}, mean |error| {err}");
+    assert!(
+        last < 0.5 * first && err < 0.05,
+        "recon {first} → {last}, mean |error| {err}"
+    );
 }
 
 /// Cancels the run once `stop_after` epochs have completed.
@@ -298,10 +370,21 @@ fn conv_training_is_bit_identical_across_runs_and_threads_and_resumes_after_ctrl
     let data = squares(24, 2);
     let val = squares(8, 3);
     let m = conv_model(Variant::Vae, Activation::Relu, Likelihood::Bernoulli, true);
-    let td = TrainData { train: &data, val: Some(&val), dim: 64 };
+    let td = TrainData {
+        train: &data,
+        val: Some(&val),
+        dim: 64,
+    };
     let run = |threads: usize| {
         let dir = tempfile::tempdir().unwrap();
-        train(&m, &conv_train_cfg(4, threads), &td, dir.path(), &mut Silent).unwrap()
+        train(
+            &m,
+            &conv_train_cfg(4, threads),
+            &td,
+            dir.path(),
+            &mut Silent,
+        )
+        .unwrap()
     };
     let (one, two, again) = (run(1), run(2), run(2));
     assert_eq!(one.final_params, two.final_params, "1 vs 2 threads");
@@ -310,10 +393,16 @@ fn conv_training_is_bit_identical_across_runs_and_threads_and_resumes_after_ctrl
     let dir = tempfile::tempdir().unwrap();
     let cfg = conv_train_cfg(4, 2);
     let err = train(&m, &cfg, &td, dir.path(), &mut StopAfter(2, 0)).unwrap_err();
-    assert!(matches!(err, ModelError::Cancelled { epochs_done: 2 }), "{err}");
+    assert!(
+        matches!(err, ModelError::Cancelled { epochs_done: 2 }),
+        "{err}"
+    );
     let resumed = train(&m, &cfg, &td, dir.path(), &mut Silent).unwrap();
     assert_eq!(resumed.resumed_from, Some(2));
-    assert_eq!(resumed.final_params, two.final_params, "resumed vs uninterrupted");
+    assert_eq!(
+        resumed.final_params, two.final_params,
+        "resumed vs uninterrupted"
+    );
 
     // The checkpoint evaluates back through every operation the evaluate stage uses.
     let loaded = load_checkpoint(&resumed.model_path).unwrap();
@@ -323,7 +412,11 @@ fn conv_training_is_bit_identical_across_runs_and_threads_and_resumes_after_ctrl
     assert_eq!(loaded.reconstruct(&val).len(), val.len());
     assert!(loaded.sample(5, 1).iter().all(|p| (0.0..=1.0).contains(p)));
     let per = loaded.per_example_losses(&val, 0);
-    assert!(per.recon.iter().chain(&per.kl).all(|v| v.is_finite() && *v >= 0.0));
+    assert!(per
+        .recon
+        .iter()
+        .chain(&per.kl)
+        .all(|v| v.is_finite() && *v >= 0.0));
     let iwae = loaded.iwae_bound(&val, 4, 0).unwrap();
     assert!(iwae.len() == 8 && iwae.iter().all(|b| b.is_finite() && *b < 0.0));
 }
@@ -333,10 +426,17 @@ fn the_dfdx_engine_trains_a_conv_model_like_the_fast_path() {
     // `cpu-autodiff` runs the CUDA engine's code (parameters resident on a dfdx device).
     let data = squares(16, 4);
     let m = conv_model(Variant::Vae, Activation::Relu, Likelihood::Bernoulli, true);
-    let td = TrainData { train: &data, val: None, dim: 64 };
+    let td = TrainData {
+        train: &data,
+        val: None,
+        dim: 64,
+    };
     let run = |device| {
         let dir = tempfile::tempdir().unwrap();
-        let cfg = TrainConfig { device, ..conv_train_cfg(2, 2) };
+        let cfg = TrainConfig {
+            device,
+            ..conv_train_cfg(2, 2)
+        };
         train(&m, &cfg, &td, dir.path(), &mut Silent).unwrap()
     };
     let (fast, dfdx) = (run(DeviceChoice::Cpu), run(DeviceChoice::CpuAutodiff));
@@ -387,9 +487,22 @@ variant = ["ae", "vae"]
     let table = std::fs::read_to_string(latest.join("report/comparison.md")).unwrap();
     assert!(table.contains("| ae") && table.contains("| vae"), "{table}");
     assert!(table.to_lowercase().contains("mig"), "{table}");
-    for fig in ["prior_samples", "reconstructions", "latent_scatter", "manifold", "traversals",
-                "interpolation", "arithmetic", "training_curves"] {
+    for fig in [
+        "prior_samples",
+        "reconstructions",
+        "latent_scatter",
+        "manifold",
+        "traversals",
+        "interpolation",
+        "arithmetic",
+        "training_curves",
+    ] {
         let png = latest.join(format!("plot/{fig}.png"));
-        assert!(std::fs::metadata(&png).map(|m| m.len() > 2000).unwrap_or(false), "{fig}");
+        assert!(
+            std::fs::metadata(&png)
+                .map(|m| m.len() > 2000)
+                .unwrap_or(false),
+            "{fig}"
+        );
     }
 }
