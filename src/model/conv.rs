@@ -196,6 +196,34 @@ impl ConvLayout {
     }
 }
 
+impl ConvLayout {
+    /// Bytes the convolutions add to training at `batch` rows, in f32 (on top of the dense
+    /// layers' [`super::size::ModelShape::training_bytes`]): their filters seven times over (as
+    /// there), and per row each layer's output map, its patch (or contribution) matrix and a
+    /// gradient of that matrix, and two scratch maps of the largest.
+    pub fn training_bytes(&self, batch: usize) -> Result<f64, String> {
+        const F32: f64 = 4.0;
+        let (enc, dec) = self.layers(Activation::Relu, &mut 0)?;
+        let mut params = 0.0;
+        let mut per_row = 0.0;
+        let mut widest: f64 = 0.0;
+        for l in enc.iter().chain(&dec) {
+            let taps = (l.kernel * l.kernel) as f64;
+            let (pix_in, pix_out) = ((l.h_in * l.w_in) as f64, (l.h_out * l.w_out) as f64);
+            let (ci, co) = (l.c_in as f64, l.c_out() as f64);
+            params += taps * ci * co + co;
+            let products = if l.transposed {
+                pix_in * taps * co
+            } else {
+                pix_out * taps * ci
+            };
+            per_row += pix_out * co + 2.0 * products;
+            widest = widest.max(pix_in * ci).max(pix_out * co);
+        }
+        Ok(F32 * (7.0 * params + batch as f64 * (per_row + 2.0 * widest)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,7 +44,11 @@ pub(super) fn run_spec(
             c.fail(&at("batch_size"), format!("batch size {batch_size} is larger than the training set ({n} images after split/subset)"));
         }
     }
-    let conv = conv_spec(c, p, at, data)?;
+    let conv = if reads("architecture") {
+        conv_spec(c, p, at, data)?
+    } else {
+        None
+    };
     let hidden = (reads("hidden") && conv.is_none()).then(|| {
         let h = p
             .hidden
@@ -197,10 +201,6 @@ fn conv_spec(
     at: &dyn Fn(&str) -> String,
     data: DataFacts,
 ) -> Option<Option<ConvSpec>> {
-    let variant = p.variant.as_deref().and_then(Variant::parse);
-    if !variant.unwrap_or(defaults::VARIANT).reads("architecture") {
-        return Some(None);
-    }
     let backbone: Backbone = c.name(
         &at("architecture"),
         p.architecture.as_deref(),

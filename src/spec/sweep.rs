@@ -245,7 +245,7 @@ fn member_run(
         }
     };
     let run = run_spec(c, &p, &origin, seed, data)?;
-    super::machine::check_run(c, &run, &origin, data.input_dim);
+    super::machine::check_run(c, &run, &origin, data.input_dim, data.image);
     let mut label = run.variant.name().to_owned();
     let mut sweep_values = BTreeMap::new();
     sweep_values.insert("variant".to_owned(), run.variant.name().to_owned());
