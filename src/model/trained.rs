@@ -2,11 +2,9 @@
 //! stage needs: encode, decode, reconstruct, per-example losses, IWAE bound, prior samples.
 use std::path::Path;
 
-use dfdx::tensor::Cpu;
-
-use super::autodiff::{decoder_output, encoder_head, DeviceParams};
 use super::checkpoint;
 use super::config::{Likelihood, ModelConfig};
+use super::conv_fast::{self, ConvBuffers};
 use super::kernels;
 use super::network::{forward_stack, Architecture};
 use super::rng::{Rng, Stream};
@@ -23,9 +21,6 @@ pub struct TrainedModel {
     pub config: ModelConfig,
     arch: Architecture,
     params: Vec<f32>,
-    /// A conv model's parameters on dfdx's CPU device, which evaluates it (`None` for an MLP,
-    /// which the fast path evaluates).
-    conv: Option<DeviceParams<f32, Cpu>>,
 }
 
 /// Per-example loss terms, each summed over pixels / latent dimensions.
@@ -52,29 +47,43 @@ impl TrainedModel {
                 params.len()
             )));
         }
-        let conv = arch
-            .is_conv()
-            .then(|| DeviceParams::upload(&Cpu::default(), &arch, &params));
         Ok(Self {
             config,
             arch,
             params,
-            conv,
         })
     }
 
-    /// `f` over chunks of `rows_of_width`-wide rows of `x`, outputs concatenated.
-    fn conv_chunks(
-        &self,
-        x: &[f32],
-        width: usize,
-        f: impl Fn(&Cpu, &DeviceParams<f32, Cpu>, &[f32]) -> Vec<f32>,
-    ) -> Vec<f32> {
-        let p = self.conv.as_ref().expect("a conv model");
-        let dev = Cpu::default();
-        x.chunks(CONV_ROWS_PER_CHUNK * width)
-            .flat_map(|c| f(&dev, p, c))
-            .collect()
+    /// A conv model's encoder head of images `x`, or (`decoder`) decoder output of codes `x`
+    /// (`width` values a row), through the CPU fast path a chunk of rows at a time.
+    fn conv_forward(&self, x: &[f32], width: usize, decoder: bool) -> Vec<f32> {
+        let (arch, params, threads) = (&self.arch, &self.params[..], Self::threads());
+        let (convs, dense) = if decoder {
+            (&arch.conv_decoder, &arch.decoder)
+        } else {
+            (&arch.conv_encoder, &arch.encoder)
+        };
+        let flat = arch.encoder[0].fan_in;
+        let mut bufs = ConvBuffers::new(convs);
+        let mut acts = vec![Vec::new(); dense.len()];
+        let mut out = Vec::new();
+        for chunk in x.chunks(CONV_ROWS_PER_CHUNK * width) {
+            let rows = chunk.len() / width;
+            if decoder {
+                forward_stack(dense, params, chunk, rows, &mut acts, threads);
+                let maps = &acts[dense.len() - 1][..rows * flat];
+                conv_fast::forward(convs, params, maps, rows, &mut bufs, threads);
+                let images = &bufs.acts[convs.len() - 1];
+                out.extend_from_slice(&images[..rows * arch.input_dim()]);
+            } else {
+                conv_fast::forward(convs, params, chunk, rows, &mut bufs, threads);
+                let maps = &bufs.acts[convs.len() - 1][..rows * flat];
+                forward_stack(dense, params, maps, rows, &mut acts, threads);
+                let head = &acts[dense.len() - 1];
+                out.extend_from_slice(&head[..rows * dense[dense.len() - 1].fan_out]);
+            }
+        }
+        out
     }
 
     pub fn params(&self) -> &[f32] {
@@ -98,9 +107,8 @@ impl TrainedModel {
     /// Code of each row: `(μ, Some(log σ²))` for a VAE, `(z, None)` otherwise.
     pub fn encode(&self, x: &[f32]) -> (Vec<f32>, Option<Vec<f32>>) {
         let rows = self.rows_of(x, self.arch.input_dim());
-        let head = if self.conv.is_some() {
-            let arch = &self.arch;
-            self.conv_chunks(x, arch.input_dim(), |d, p, c| encoder_head(d, arch, p, c))
+        let head = if self.arch.is_conv() {
+            self.conv_forward(x, self.arch.input_dim(), false)
         } else {
             let mut acts = vec![Vec::new(); self.arch.encoder.len()];
             forward_stack(
@@ -128,9 +136,8 @@ impl TrainedModel {
     /// Decoder output for each code: logits (Bernoulli) or means (Gaussian).
     pub fn decode(&self, z: &[f32]) -> Vec<f32> {
         let rows = self.rows_of(z, self.arch.latent());
-        if self.conv.is_some() {
-            let arch = &self.arch;
-            return self.conv_chunks(z, arch.latent(), |d, p, c| decoder_output(d, arch, p, c));
+        if self.arch.is_conv() {
+            return self.conv_forward(z, self.arch.latent(), true);
         }
         let mut acts = vec![Vec::new(); self.arch.decoder.len()];
         forward_stack(
