@@ -160,8 +160,13 @@ pub enum BenchCommand {
     /// Training speed of the reference VAE (784-H-Z, ReLU, Bernoulli, Adam) on random inputs;
     /// same arguments and output line as shared/bench/torch_vae_bench.py.
     Train {
-        #[arg(long, default_value_t = 400)]
-        hidden: usize,
+        /// mlp (the reference VAE) or conv (28×28 → conv 32, 64 (k4 s2 p1) → dense → latent,
+        /// mirrored; same net as shared/bench/torch_conv_vae_bench.py).
+        #[arg(long, default_value = "mlp")]
+        architecture: String,
+        /// Hidden width of the MLP (default 400), dense width of the conv model (default 256).
+        #[arg(long)]
+        hidden: Option<usize>,
         #[arg(long, default_value_t = 20)]
         latent: usize,
         #[arg(long, default_value_t = 128)]

@@ -125,11 +125,32 @@ pub fn data(dir: &std::path::Path, dataset: &str, repeat: usize) -> anyhow::Resu
 }
 
 pub fn train(
-    shape: crate::model::BenchShape,
+    architecture: &str,
+    hidden: Option<usize>,
+    (latent, batch, steps): (usize, usize, usize),
     threads: Option<usize>,
     device: &str,
 ) -> anyhow::Result<()> {
-    use crate::spec::variant::{parse_name, DEVICE_NAMES};
+    use crate::model::config::defaults;
+    use crate::model::Backbone;
+    use crate::spec::variant::{parse_name, BACKBONE_NAMES, DEVICE_NAMES};
+    let Some(architecture) = parse_name::<Backbone>(architecture) else {
+        anyhow::bail!(
+            "unknown architecture \"{architecture}\", expected one of: {}",
+            BACKBONE_NAMES.join(", ")
+        );
+    };
+    let hidden = hidden.unwrap_or(match architecture {
+        Backbone::Mlp => 400,
+        Backbone::Conv => defaults::CONV_DENSE,
+    });
+    let shape = crate::model::BenchShape {
+        architecture,
+        hidden,
+        latent,
+        batch,
+        steps,
+    };
     let Some(device) = parse_name(device) else {
         anyhow::bail!(
             "unknown device \"{device}\", expected one of: {}",

@@ -46,21 +46,20 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
             None => crate::compare::bench::run(runs),
         },
         Command::Bench(BenchCommand::Train {
+            architecture,
             hidden,
             latent,
             batch,
             steps,
             threads,
             device,
-        }) => {
-            let shape = crate::model::BenchShape {
-                hidden,
-                latent,
-                batch,
-                steps,
-            };
-            bench::train(shape, threads, &device)
-        }
+        }) => bench::train(
+            &architecture,
+            hidden,
+            (latent, batch, steps),
+            threads,
+            &device,
+        ),
         Command::Bench(BenchCommand::Data {
             dir,
             dataset,

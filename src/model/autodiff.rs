@@ -6,6 +6,7 @@ use std::ops::Range;
 use dfdx::prelude::*;
 
 use super::config::{Activation, Likelihood};
+use super::conv_ops::conv_stack;
 use super::linalg::Real;
 use super::network::{Architecture, Layer};
 use super::objective::{Batch, LossSums, TermWeights};
@@ -28,8 +29,8 @@ struct Piece {
     cols: Range<usize>,
 }
 
-/// Pieces in a fixed order: hidden encoder layers, the μ head, the log σ² head (VAE only),
-/// decoder layers.
+/// Pieces in a fixed order: convolutions (conv only), hidden encoder layers, the μ head, the
+/// log σ² head (VAE only), decoder layers, transposed convolutions (conv only).
 fn pieces(arch: &Architecture) -> Vec<Piece> {
     let n_enc = arch.encoder.len();
     let latent = arch.latent();
@@ -38,7 +39,8 @@ fn pieces(arch: &Architecture) -> Vec<Piece> {
         cols: 0..l.fan_out,
     };
     let head = &arch.encoder[n_enc - 1];
-    let mut out: Vec<Piece> = arch.encoder[..n_enc - 1].iter().map(full).collect();
+    let mut out: Vec<Piece> = arch.conv_encoder.iter().map(|c| full(&c.dense)).collect();
+    out.extend(arch.encoder[..n_enc - 1].iter().map(full));
     out.push(Piece {
         layer: head.clone(),
         cols: 0..latent,
@@ -50,6 +52,7 @@ fn pieces(arch: &Architecture) -> Vec<Piece> {
         });
     }
     out.extend(arch.decoder.iter().map(full));
+    out.extend(arch.conv_decoder.iter().map(|c| full(&c.dense)));
     out
 }
 
@@ -58,6 +61,8 @@ fn pieces(arch: &Architecture) -> Vec<Piece> {
 pub struct DeviceParams<E: Dtype, D: Device<E>> {
     pieces: Vec<Piece>,
     pub tensors: Vec<LayerTensors<E, D>>,
+    /// Pieces before the dense encoder (its convolutions), and after the dense decoder.
+    convs: usize,
     hidden_encoder: usize,
     vae: bool,
 }
@@ -90,6 +95,7 @@ impl<E: Dtype + Real, D: Device<E>> DeviceParams<E, D> {
         Self {
             pieces,
             tensors,
+            convs: arch.conv_encoder.len(),
             hidden_encoder: arch.encoder.len() - 1,
             vae: arch.config.is_vae(),
         }
@@ -130,14 +136,17 @@ impl<E: Dtype + Real, D: Device<E>> DeviceParams<E, D> {
     }
 }
 
-fn dense<E: Dtype, D: Device<E>>(x: Taped<E, D>, p: &LayerTensors<E, D>) -> Taped<E, D> {
+pub(super) fn dense<E: Dtype, D: Device<E>>(x: Taped<E, D>, p: &LayerTensors<E, D>) -> Taped<E, D> {
     let rows = x.shape().0;
     let cols = p.w.shape().1;
     let bias = p.b.clone().broadcast_like::<_, Axis<0>>(&(rows, cols));
     x.matmul(p.w.clone()) + bias
 }
 
-fn activate<E: Dtype + Real, D: Device<E>>(x: Taped<E, D>, act: Activation) -> Taped<E, D> {
+pub(super) fn activate<E: Dtype + Real, D: Device<E>>(
+    x: Taped<E, D>,
+    act: Activation,
+) -> Taped<E, D> {
     let c = |v: f64| <E as Real>::from_f64(v);
     // exp(min(x, 0)) − 1 written with ops dfdx has, for ELU/SELU.
     let neg_part = |x: &Taped<E, D>| (-x.with_empty_tape()).relu().negate().exp() - c(1.0);
@@ -193,8 +202,13 @@ where
     let c = |v: f64| <E as Real>::from_f64(v);
     let x: Mat<E, D> = dev.tensor_from_vec(batch.input.to_vec(), (rows, dim));
     let target: Mat<E, D> = dev.tensor_from_vec(batch.target.to_vec(), (rows, dim));
-    let n_hidden = p.hidden_encoder;
-    let h = stack(x.leaky_traced(), p, 0..n_hidden);
+    let convs = p.convs;
+    let mut h = x.leaky_traced();
+    if convs > 0 {
+        h = conv_stack(dev, h, &arch.conv_encoder, &p.tensors[..convs]);
+    }
+    let n_hidden = convs + p.hidden_encoder;
+    let h = stack(h, p, convs..n_hidden);
     let h2 = h.with_empty_tape();
     let mu = dense(h, p.layer(n_hidden).0);
     let (z, kl, decoder_from) = if p.vae {
@@ -213,7 +227,11 @@ where
     };
     let l1 = (weights.l1 > 0.0 && !p.vae)
         .then(|| z.with_empty_tape().abs().sum::<(), _>() * c(weights.l1));
-    let out = stack(z, p, decoder_from..p.tensors.len());
+    let deconvs = p.tensors.len() - convs;
+    let mut out = stack(z, p, decoder_from..deconvs);
+    if convs > 0 {
+        out = conv_stack(dev, out, &arch.conv_decoder, &p.tensors[deconvs..]);
+    }
     let recon = match arch.config.likelihood {
         Likelihood::Bernoulli => out.bce_with_logits(target).sum::<(), _>(),
         Likelihood::Gaussian => (out - target).square().sum::<(), _>(),

@@ -1,11 +1,12 @@
 //! Training-speed benchmark of a training engine (CPU fast path, CUDA, …) on the
-//! pytorch/examples `vae` model, timed exactly like `torch_vae_bench.py`: random inputs, 20
-//! warm-up steps, then `steps` full Adam steps (fresh reparameterisation noise, forward,
-//! backward, update) under the clock.
+//! pytorch/examples `vae` model, or a conv VAE on 28×28 inputs, timed exactly like
+//! `torch_vae_bench.py` / `torch_conv_vae_bench.py`: random inputs, 20 warm-up steps, then
+//! `steps` full Adam steps (fresh reparameterisation noise, forward, backward, update) under
+//! the clock.
 use std::time::Instant;
 
 use super::adam::AdamConfig;
-use super::config::{DeviceChoice, ModelConfig};
+use super::config::{Backbone, DeviceChoice, ModelConfig};
 use super::device;
 use super::network::Architecture;
 use super::objective::{Batch, TermWeights};
@@ -19,7 +20,8 @@ const WARMUP_STEPS: usize = 20;
 pub struct BenchReport {
     pub device: String,
     pub threads: usize,
-    pub hidden: usize,
+    /// What was trained: `hidden 400` or `conv [32, 64] dense 256`.
+    pub model: String,
     pub latent: usize,
     pub batch: usize,
     pub steps: usize,
@@ -36,8 +38,8 @@ impl std::fmt::Display for BenchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "pipeline [{}] hidden {} latent {} batch {}: {:.0} samples/s, {:.2} ms/step, {:.1} GFLOP/s, loss {:.3}",
-            self.device, self.hidden, self.latent, self.batch, self.samples_per_sec, self.ms_per_step, self.gflops, self.final_loss
+            "pipeline [{}] {} latent {} batch {}: {:.0} samples/s, {:.2} ms/step, {:.1} GFLOP/s, loss {:.3}",
+            self.device, self.model, self.latent, self.batch, self.samples_per_sec, self.ms_per_step, self.gflops, self.final_loss
         )?;
         match self.peak_rss_mib {
             Some(mib) => write!(f, ", peak RSS {mib:.1} MiB"),
@@ -54,16 +56,31 @@ pub fn peak_rss_mib() -> Option<f64> {
 /// The model and run length of one benchmark.
 #[derive(Debug, Clone, Copy)]
 pub struct BenchShape {
+    pub architecture: Backbone,
+    /// Hidden width of the MLP, dense width of the conv model.
     pub hidden: usize,
     pub latent: usize,
     pub batch: usize,
     pub steps: usize,
 }
 
-/// Forward + backward matmul FLOPs per sample of the 784-H-Z VAE (torch script's formula).
-pub fn flops_per_sample(hidden: usize, latent: usize) -> f64 {
-    6.0 * (784 * hidden + 2 * hidden * latent + latent * hidden + hidden * 784) as f64
+/// Forward + backward matmul FLOPs per sample: 6 per weight use, the torch scripts' formula
+/// (for the 784-H-Z VAE, 6·(784H + 2HZ + ZH + H·784)); a convolution uses each filter entry
+/// once per output pixel.
+pub fn flops_per_sample(arch: &Architecture) -> f64 {
+    let dense = arch.encoder.iter().chain(&arch.decoder);
+    let weights: usize = dense.map(|l| l.fan_in * l.fan_out).sum::<usize>()
+        + arch
+            .conv_encoder
+            .iter()
+            .chain(&arch.conv_decoder)
+            .map(|c| c.h_out * c.w_out * c.dense.fan_in * c.dense.fan_out)
+            .sum::<usize>();
+    6.0 * weights as f64
 }
+
+/// The conv model `bench train --architecture conv` times, as in `torch_conv_vae_bench.py`.
+pub const BENCH_CONV_CHANNELS: &[usize] = &[32, 64];
 
 /// Times `steps` training steps of the engine `device` selects, CPU work on `pool`.
 pub fn bench_train(
@@ -72,13 +89,26 @@ pub fn bench_train(
     shape: BenchShape,
 ) -> Result<BenchReport, ModelError> {
     let BenchShape {
+        architecture,
         hidden,
         latent,
         batch,
         steps,
     } = shape;
     let threads = pool.current_num_threads();
-    let config = ModelConfig::reference_vae(hidden, latent);
+    let (config, model) = match architecture {
+        Backbone::Mlp => (
+            ModelConfig::reference_vae(hidden, latent),
+            format!("hidden {hidden}"),
+        ),
+        Backbone::Conv => {
+            let mut c = ModelConfig::conv_vae(BENCH_CONV_CHANNELS, 28, latent);
+            if let Some(layout) = c.conv.as_mut() {
+                layout.dense = hidden;
+            }
+            (c, format!("conv {BENCH_CONV_CHANNELS:?} dense {hidden}"))
+        }
+    };
     let arch = Architecture::new(&config).expect("reference config is valid");
     let params = arch.init_params::<f32>(0)?;
     let zeros = vec![0.0f32; params.len()];
@@ -127,13 +157,13 @@ pub fn bench_train(
     Ok(BenchReport {
         device: engine.name(),
         threads,
-        hidden,
+        model,
         latent,
         batch,
         steps,
         samples_per_sec: samples / secs,
         ms_per_step: secs * 1e3 / steps as f64,
-        gflops: samples * flops_per_sample(hidden, latent) / secs / 1e9,
+        gflops: samples * flops_per_sample(&arch) / secs / 1e9,
         final_loss: loss,
         peak_rss_mib: peak_rss_mib(),
     })

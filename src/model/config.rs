@@ -1,6 +1,7 @@
 //! Model and training configuration for the AE/VAE family, as read from the experiment TOML.
 use serde::{Deserialize, Serialize};
 
+use super::conv::ConvLayout;
 use super::ModelError;
 
 /// An enum whose serde names are given once, with every value (`ALL`) and its name (`name`)
@@ -41,6 +42,15 @@ named_enum! {
         SparseAe = "sparse-ae",
         /// x → z → x with no hidden layers and no nonlinearity (the PCA comparison).
         LinearAe = "linear-ae",
+    }
+}
+
+named_enum! {
+    /// The network family: dense layers only, or convolutions around a dense core.
+    pub enum Backbone {
+        Mlp = "mlp",
+        /// [`ConvLayout`]: strided convolutions, a dense layer, transposed convolutions.
+        Conv = "conv",
     }
 }
 
@@ -115,6 +125,10 @@ pub struct ModelConfig {
     pub noise: Option<Noise>,
     #[serde(default)]
     pub l1: f32,
+    /// The convolutional layout; `None` is the MLP of `hidden` (left out of checkpoints then,
+    /// so MLP checkpoints read and write as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conv: Option<ConvLayout>,
 }
 
 fn default_beta() -> f32 {
@@ -138,11 +152,19 @@ named_enum! {
 /// a setting out gets it, and so do [`TrainConfig::default`] and configs read without the field.
 /// Numbers are `f64` because spec values are (and are hashed into stage keys as such).
 pub mod defaults {
-    use super::{Activation, DeviceChoice, Likelihood, NoiseKind, Variant};
+    use super::{Activation, Backbone, DeviceChoice, Likelihood, NoiseKind, Variant};
 
     pub const VARIANT: Variant = Variant::Vae;
     pub const LATENT_DIM: usize = 2;
     pub const HIDDEN: &[usize] = &[400];
+    pub const BACKBONE: Backbone = Backbone::Mlp;
+    /// Two halvings fit 28×28 (→ 7×7) as well as 32×32 and 64×64; the dSprites papers' four
+    /// (`[32, 32, 64, 64]`) fit 32×32 and 64×64.
+    pub const CONV_CHANNELS: &[usize] = &[32, 64];
+    pub const CONV_KERNEL: usize = 4;
+    pub const CONV_STRIDE: usize = 2;
+    pub const CONV_PADDING: usize = 1;
+    pub const CONV_DENSE: usize = 256;
     pub const ACTIVATION: Activation = Activation::Relu;
     pub const LIKELIHOOD: Likelihood = Likelihood::Bernoulli;
     pub const BETA: f64 = 1.0;
@@ -206,6 +228,25 @@ impl ModelConfig {
             kl_warmup_epochs: 0,
             noise: None,
             l1: 0.0,
+            conv: None,
+        }
+    }
+
+    /// A conv VAE on `side`×`side` images with the default layout of `channels`.
+    pub fn conv_vae(channels: &[usize], side: usize, latent: usize) -> Self {
+        Self {
+            input_dim: side * side,
+            hidden: Vec::new(),
+            conv: Some(ConvLayout {
+                channels: channels.to_vec(),
+                kernel: defaults::CONV_KERNEL,
+                stride: defaults::CONV_STRIDE,
+                padding: defaults::CONV_PADDING,
+                dense: defaults::CONV_DENSE,
+                height: side,
+                width: side,
+            }),
+            ..Self::reference_vae(defaults::CONV_DENSE, latent)
         }
     }
 
@@ -233,6 +274,18 @@ impl ModelConfig {
         }
         if self.variant == Variant::LinearAe && !self.hidden.is_empty() {
             return bad("linear-ae has no hidden layers; set hidden = []".into());
+        }
+        if let Some(conv) = &self.conv {
+            if self.variant == Variant::LinearAe {
+                return bad("linear-ae stays linear; it has no conv layout".into());
+            }
+            if conv.height * conv.width != self.input_dim {
+                return bad(format!(
+                    "the conv layout is for {}×{} images but input_dim is {}",
+                    conv.height, conv.width, self.input_dim
+                ));
+            }
+            conv.sides().map_err(ModelError::Config)?;
         }
         if self.variant == Variant::DenoisingAe && self.noise.is_none() {
             return bad("denoising-ae needs a noise setting".into());

@@ -136,14 +136,17 @@ pub fn engine(
             },
         })))
     };
-    match choice {
-        DeviceChoice::Cpu => host(start),
-        DeviceChoice::CpuAutodiff => Ok(Engine::DfdxCpu(Box::new(DeviceTrainer::new(
+    let dfdx_cpu = |start| {
+        Engine::DfdxCpu(Box::new(DeviceTrainer::new(
             dfdx::tensor::Cpu::default(),
             arch,
             adam,
             start,
-        )))),
+        )))
+    };
+    match choice {
+        DeviceChoice::Cpu => host(start),
+        DeviceChoice::CpuAutodiff => Ok(dfdx_cpu(start)),
         DeviceChoice::Cuda => open_cuda(arch, adam, &start).map_err(|reason| ModelError::Device {
             device: "cuda".into(),
             reason,

@@ -13,6 +13,9 @@ pub mod autodiff;
 pub mod bench;
 pub mod checkpoint;
 pub mod config;
+pub mod conv;
+pub mod conv_fast;
+pub mod conv_ops;
 pub mod device;
 pub mod fastmath;
 pub mod kernels;
@@ -30,7 +33,9 @@ pub mod trained;
 use std::path::PathBuf;
 
 pub use bench::{bench_train, BenchReport, BenchShape};
-pub use config::{Activation, DeviceChoice, Likelihood, ModelConfig, Noise, TrainConfig, Variant};
+pub use config::{
+    Activation, Backbone, DeviceChoice, Likelihood, ModelConfig, Noise, TrainConfig, Variant,
+};
 pub use metrics_csv::EpochMetrics;
 pub use train::{train, Silent, TrainData, TrainObserver, TrainSummary};
 pub use trained::{load_checkpoint, PerExample, TrainedModel};

@@ -3,6 +3,7 @@
 use std::ops::Range;
 
 use super::config::{Activation, ModelConfig};
+use super::conv::ConvLayer;
 use super::kernels;
 use super::linalg::{matmul, plain, trans, Real};
 use super::rng::{Rng, Stream};
@@ -33,12 +34,19 @@ impl Layer {
 #[derive(Debug, Clone)]
 pub struct Architecture {
     pub config: ModelConfig,
+    /// Dense layers; for a conv model the encoder's start at the flattened feature map and the
+    /// decoder's end there.
     pub encoder: Vec<Layer>,
     pub decoder: Vec<Layer>,
+    /// Convolutions before `encoder` and transposed convolutions after `decoder` (conv only).
+    pub conv_encoder: Vec<ConvLayer>,
+    pub conv_decoder: Vec<ConvLayer>,
     pub param_count: usize,
 }
 
-fn build_stack(dims: &[usize], act: Activation, offset: &mut usize) -> Vec<Layer> {
+/// Dense layers of `dims`; the last emits logits / means / Gaussian stats (identity) unless
+/// `act_last` (a conv decoder's dense layers feed further layers).
+fn build_stack(dims: &[usize], act: Activation, act_last: bool, offset: &mut usize) -> Vec<Layer> {
     let n = dims.len() - 1;
     (0..n)
         .map(|i| {
@@ -47,7 +55,7 @@ fn build_stack(dims: &[usize], act: Activation, offset: &mut usize) -> Vec<Layer
                 fan_out: dims[i + 1],
                 offset: *offset,
                 // The last layer of each stack emits logits / means / Gaussian stats.
-                activation: if i + 1 == n {
+                activation: if i + 1 == n && !act_last {
                     Activation::Identity
                 } else {
                     act
@@ -63,22 +71,47 @@ impl Architecture {
     pub fn new(config: &ModelConfig) -> Result<Self, ModelError> {
         config.validate()?;
         let act = config.hidden_activation();
-        let (enc_dims, dec_dims) = ModelShape {
-            input_dim: config.input_dim,
-            hidden: config.hidden.clone(),
-            latent_dim: config.latent_dim,
-            variational: config.is_vae(),
-        }
-        .stacks();
         let mut offset = 0;
-        let encoder = build_stack(&enc_dims, act, &mut offset);
-        let decoder = build_stack(&dec_dims, act, &mut offset);
+        // Buffer order: convolutions, transposed convolutions, dense encoder, dense decoder.
+        let (conv_encoder, conv_decoder, shape) = match &config.conv {
+            None => (
+                Vec::new(),
+                Vec::new(),
+                ModelShape {
+                    input_dim: config.input_dim,
+                    hidden: config.hidden.clone(),
+                    latent_dim: config.latent_dim,
+                    variational: config.is_vae(),
+                },
+            ),
+            Some(layout) => {
+                let (enc, dec) = layout
+                    .layers(act, &mut offset)
+                    .map_err(ModelError::Config)?;
+                let shape = ModelShape {
+                    input_dim: layout.flat_dim().map_err(ModelError::Config)?,
+                    hidden: vec![layout.dense],
+                    latent_dim: config.latent_dim,
+                    variational: config.is_vae(),
+                };
+                (enc, dec, shape)
+            }
+        };
+        let (enc_dims, dec_dims) = shape.stacks();
+        let encoder = build_stack(&enc_dims, act, false, &mut offset);
+        let decoder = build_stack(&dec_dims, act, config.conv.is_some(), &mut offset);
         Ok(Self {
             config: config.clone(),
             encoder,
             decoder,
+            conv_encoder,
+            conv_decoder,
             param_count: offset,
         })
+    }
+
+    pub fn is_conv(&self) -> bool {
+        !self.conv_encoder.is_empty()
     }
 
     pub fn latent(&self) -> usize {
@@ -99,11 +132,12 @@ impl Architecture {
             .unwrap_or(1)
     }
 
-    /// PyTorch's `nn.Linear` default: W, b ~ U(−1/√fan_in, 1/√fan_in).
+    /// PyTorch's defaults: W, b ~ U(−1/√fan_in, 1/√fan_in), where a convolution's fan_in is
+    /// its patch size `k·k·c_in` (for a transposed one too: its patches are what it reads).
     pub fn init_params<T: Real>(&self, seed: u64) -> Result<Vec<T>, ModelError> {
         let mut params = super::alloc::filled(self.param_count, T::zero(), "the model parameters")?;
         let mut rng = Rng::stream(seed, Stream::Init, 0, 0);
-        for layer in self.encoder.iter().chain(&self.decoder) {
+        for layer in self.all_dense() {
             let bound = 1.0 / (layer.fan_in as f64).sqrt();
             for p in &mut params[layer.offset..layer.bias().end] {
                 *p = T::from_f64((2.0 * rng.uniform() as f64 - 1.0) * bound);
@@ -112,9 +146,26 @@ impl Architecture {
         Ok(params)
     }
 
+    /// Every layer's filters/weights as a dense layer, in buffer order.
+    fn all_dense(&self) -> impl Iterator<Item = &Layer> {
+        let convs = self.conv_encoder.iter().chain(&self.conv_decoder);
+        convs
+            .map(|c| &c.dense)
+            .chain(&self.encoder)
+            .chain(&self.decoder)
+    }
+
     /// Checkpoint names, ranges and shapes of every tensor, in buffer order.
     pub fn named_tensors(&self) -> Vec<(String, Range<usize>, Vec<usize>)> {
         let mut out = Vec::new();
+        for (name, layers) in [("conv", &self.conv_encoder), ("deconv", &self.conv_decoder)] {
+            for (i, c) in layers.iter().enumerate() {
+                let (k, l) = (c.kernel, &c.dense);
+                let shape = vec![k, k, c.c_in, l.fan_out];
+                out.push((format!("{name}.{i}.weight"), l.weight(), shape));
+                out.push((format!("{name}.{i}.bias"), l.bias(), vec![l.fan_out]));
+            }
+        }
         for (stack, layers) in [("encoder", &self.encoder), ("decoder", &self.decoder)] {
             for (i, l) in layers.iter().enumerate() {
                 out.push((

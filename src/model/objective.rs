@@ -1,6 +1,7 @@
 //! The training objective of one batch — reconstruction + β·KL + λ·L1 — computed forward and,
 //! when gradients are requested, backward in place over reusable buffers.
 use super::config::Likelihood;
+use super::conv_fast::{self, ConvBuffers};
 use super::kernels;
 use super::linalg::Real;
 use super::network::{backward_stack, forward_stack, Architecture};
@@ -47,11 +48,15 @@ pub struct Workspace<T> {
     pub row_recon: Vec<f64>,
     pub row_kl: Vec<f64>,
     pub row_l1: Vec<f64>,
+    /// A conv model's convolutions and transposed convolutions (empty for an MLP).
+    conv_enc: ConvBuffers<T>,
+    conv_dec: ConvBuffers<T>,
 }
 
 impl<T: Real> Workspace<T> {
     pub fn new(arch: &Architecture, rows: usize) -> Self {
-        let width = arch.max_width();
+        // A conv decoder's dense layers end at the feature map, not the image.
+        let width = arch.max_width().max(arch.input_dim());
         let sized = |layers: &[super::network::Layer]| -> Vec<Vec<T>> {
             layers
                 .iter()
@@ -68,6 +73,8 @@ impl<T: Real> Workspace<T> {
             row_recon: vec![0.0; rows],
             row_kl: vec![0.0; rows],
             row_l1: vec![0.0; rows],
+            conv_enc: ConvBuffers::new(&arch.conv_encoder),
+            conv_dec: ConvBuffers::new(&arch.conv_decoder),
         }
     }
 
@@ -92,14 +99,24 @@ pub fn loss_and_grad<T: Real>(
     let rows = batch.rows;
     let (latent, dim) = (arch.latent(), arch.input_dim());
     ws.ensure(arch, rows);
-    forward_stack(
-        &arch.encoder,
-        params,
-        batch.input,
-        rows,
-        &mut ws.enc,
-        threads,
-    );
+    let conv = arch.is_conv();
+    if conv {
+        let input = batch.input;
+        conv_fast::forward(
+            &arch.conv_encoder,
+            params,
+            input,
+            rows,
+            &mut ws.conv_enc,
+            threads,
+        );
+    }
+    let flat = arch.encoder[0].fan_in;
+    let enc_in = match ws.conv_enc.acts.last() {
+        Some(maps) => &maps[..rows * flat],
+        None => batch.input,
+    };
+    forward_stack(&arch.encoder, params, enc_in, rows, &mut ws.enc, threads);
     let head = &ws.enc[arch.encoder.len() - 1];
     let vae = arch.config.is_vae();
     if vae {
@@ -131,7 +148,22 @@ pub fn loss_and_grad<T: Real>(
         &mut ws.dec,
         threads,
     );
-    let out = &ws.dec[arch.decoder.len() - 1][..rows * dim];
+    let dense_out = &ws.dec[arch.decoder.len() - 1];
+    if conv {
+        let maps = &dense_out[..rows * flat];
+        conv_fast::forward(
+            &arch.conv_decoder,
+            params,
+            maps,
+            rows,
+            &mut ws.conv_dec,
+            threads,
+        );
+    }
+    let out = match ws.conv_dec.acts.last() {
+        Some(images) => &images[..rows * dim],
+        None => &dense_out[..rows * dim],
+    };
     let likelihood: Likelihood = arch.config.likelihood;
     let scale = T::one() / T::from_f64(rows as f64);
     let target = &batch.target[..rows * dim];
@@ -155,6 +187,18 @@ pub fn loss_and_grad<T: Real>(
     let Some(grads) = grads else { return sums };
 
     let z = &ws.z[..rows * latent];
+    if conv {
+        let (layers, bufs) = (&arch.conv_decoder, &mut ws.conv_dec);
+        let maps = &ws.dec[arch.decoder.len() - 1][..rows * flat];
+        let delta = &mut ws.delta;
+        conv_fast::backward(
+            layers, params, grads, maps, rows, bufs, delta, true, threads,
+        );
+        // dL/d(the dense decoder's output) → dL/d(its pre-activation).
+        let last = &arch.decoder[arch.decoder.len() - 1];
+        let a = &ws.dec[arch.decoder.len() - 1][..rows * flat];
+        kernels::activation_backward(&mut ws.delta[..rows * flat], a, flat, last.activation);
+    }
     let (delta, scratch) = (&mut ws.delta, &mut ws.scratch);
     backward_stack(
         &arch.decoder,
@@ -188,18 +232,32 @@ pub fn loss_and_grad<T: Real>(
         let dz = Some((&mut ws.delta[..rows * latent], scale));
         kernels::l1_penalty(z, latent, l1, &mut unused, dz);
     }
+    let enc_in = match ws.conv_enc.acts.last() {
+        Some(maps) => &maps[..rows * flat],
+        None => batch.input,
+    };
     let (delta, scratch) = (&mut ws.delta, &mut ws.scratch);
     backward_stack(
         &arch.encoder,
         params,
         grads,
-        batch.input,
+        enc_in,
         &ws.enc,
         rows,
         delta,
         scratch,
-        false,
+        conv,
         threads,
     );
+    if let Some(last) = arch.conv_encoder.last() {
+        let a = &ws.conv_enc.acts[arch.conv_encoder.len() - 1][..rows * flat];
+        let act = last.dense.activation;
+        kernels::activation_backward(&mut ws.delta[..rows * flat], a, last.c_out(), act);
+        let (layers, bufs) = (&arch.conv_encoder, &mut ws.conv_enc);
+        let (input, delta) = (batch.input, &mut ws.delta);
+        conv_fast::backward(
+            layers, params, grads, input, rows, bufs, delta, false, threads,
+        );
+    }
     sums
 }

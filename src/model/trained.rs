@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::checkpoint;
 use super::config::{Likelihood, ModelConfig};
+use super::conv_fast::{self, ConvBuffers};
 use super::kernels;
 use super::network::{forward_stack, Architecture};
 use super::rng::{Rng, Stream};
@@ -11,6 +12,10 @@ use super::ModelError;
 
 /// Rows decoded at once by the IWAE bound (examples × samples), to bound memory.
 const IWAE_ROWS_PER_CHUNK: usize = 4096;
+
+/// Rows a conv model encodes or decodes at once: its patch matrices are `k²` times the
+/// feature maps, so a whole test set at once would take gigabytes.
+const CONV_ROWS_PER_CHUNK: usize = 256;
 
 pub struct TrainedModel {
     pub config: ModelConfig,
@@ -49,6 +54,38 @@ impl TrainedModel {
         })
     }
 
+    /// A conv model's encoder head of images `x`, or (`decoder`) decoder output of codes `x`
+    /// (`width` values a row), through the CPU fast path a chunk of rows at a time.
+    fn conv_forward(&self, x: &[f32], width: usize, decoder: bool) -> Vec<f32> {
+        let (arch, params, threads) = (&self.arch, &self.params[..], Self::threads());
+        let (convs, dense) = if decoder {
+            (&arch.conv_decoder, &arch.decoder)
+        } else {
+            (&arch.conv_encoder, &arch.encoder)
+        };
+        let flat = arch.encoder[0].fan_in;
+        let mut bufs = ConvBuffers::new(convs);
+        let mut acts = vec![Vec::new(); dense.len()];
+        let mut out = Vec::new();
+        for chunk in x.chunks(CONV_ROWS_PER_CHUNK * width) {
+            let rows = chunk.len() / width;
+            if decoder {
+                forward_stack(dense, params, chunk, rows, &mut acts, threads);
+                let maps = &acts[dense.len() - 1][..rows * flat];
+                conv_fast::forward(convs, params, maps, rows, &mut bufs, threads);
+                let images = &bufs.acts[convs.len() - 1];
+                out.extend_from_slice(&images[..rows * arch.input_dim()]);
+            } else {
+                conv_fast::forward(convs, params, chunk, rows, &mut bufs, threads);
+                let maps = &bufs.acts[convs.len() - 1][..rows * flat];
+                forward_stack(dense, params, maps, rows, &mut acts, threads);
+                let head = &acts[dense.len() - 1];
+                out.extend_from_slice(&head[..rows * dense[dense.len() - 1].fan_out]);
+            }
+        }
+        out
+    }
+
     pub fn params(&self) -> &[f32] {
         &self.params
     }
@@ -70,16 +107,20 @@ impl TrainedModel {
     /// Code of each row: `(μ, Some(log σ²))` for a VAE, `(z, None)` otherwise.
     pub fn encode(&self, x: &[f32]) -> (Vec<f32>, Option<Vec<f32>>) {
         let rows = self.rows_of(x, self.arch.input_dim());
-        let mut acts = vec![Vec::new(); self.arch.encoder.len()];
-        forward_stack(
-            &self.arch.encoder,
-            &self.params,
-            x,
-            rows,
-            &mut acts,
-            Self::threads(),
-        );
-        let head = acts.pop().expect("encoder has a layer");
+        let head = if self.arch.is_conv() {
+            self.conv_forward(x, self.arch.input_dim(), false)
+        } else {
+            let mut acts = vec![Vec::new(); self.arch.encoder.len()];
+            forward_stack(
+                &self.arch.encoder,
+                &self.params,
+                x,
+                rows,
+                &mut acts,
+                Self::threads(),
+            );
+            acts.pop().expect("encoder has a layer")
+        };
         let l = self.arch.latent();
         if !self.config.is_vae() {
             return (head, None);
@@ -95,6 +136,9 @@ impl TrainedModel {
     /// Decoder output for each code: logits (Bernoulli) or means (Gaussian).
     pub fn decode(&self, z: &[f32]) -> Vec<f32> {
         let rows = self.rows_of(z, self.arch.latent());
+        if self.arch.is_conv() {
+            return self.conv_forward(z, self.arch.latent(), true);
+        }
         let mut acts = vec![Vec::new(); self.arch.decoder.len()];
         forward_stack(
             &self.arch.decoder,

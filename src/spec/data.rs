@@ -282,11 +282,16 @@ pub fn class_count(d: &DatasetSpec) -> Option<usize> {
 
 /// Width of a flattened image, when known before the data is read (catalog and shapes).
 pub fn input_dim(d: &DatasetSpec) -> Option<usize> {
+    image_size(d).map(|(h, w)| h * w)
+}
+
+/// Image height and width, where known before the data is read (not for own files).
+pub fn image_size(d: &DatasetSpec) -> Option<(usize, usize)> {
     if let Some(s) = &d.shapes {
-        return Some(s.size * s.size);
+        return Some((s.size, s.size));
     }
     if !d.files.is_empty() {
         return None;
     }
-    catalog::lookup(&d.name).map(|e| e.rows * e.cols)
+    catalog::lookup(&d.name).map(|e| (e.rows, e.cols))
 }

@@ -26,6 +26,11 @@ pub(super) fn param_display(run: &RunSpec, name: &str) -> String {
             .collect::<Vec<_>>()
             .join(":"),
         Some(x) => x.to_string(),
+        // The one run parameter left out of the run at its default (so MLP keys stay as they
+        // were): name the default in labels.
+        None if name == "architecture" => {
+            crate::model::config::defaults::BACKBONE.name().to_owned()
+        }
         None => String::new(),
     }
 }
@@ -41,6 +46,8 @@ pub(super) fn abbreviation(name: &str) -> String {
         "noise_level" => "nl".into(),
         "kl_warmup_epochs" => "warm".into(),
         "weight_decay" => "wd".into(),
+        // The value ("mlp", "conv") says it all.
+        "architecture" => String::new(),
         other => other.replace('_', ""),
     }
 }

@@ -59,6 +59,7 @@ pub(super) fn check_run(
     run: &RunSpec,
     at: &dyn Fn(&str) -> String,
     input_dim: Option<usize>,
+    image: Option<(usize, usize)>,
 ) {
     if run.device == Device::Cuda {
         if !c.machine.cuda_built {
@@ -82,10 +83,34 @@ pub(super) fn check_run(
         latent_dim: run.latent_dim,
         variational: run.variant.is_variational(),
     };
-    let bytes = shape.training_bytes(run.batch_size);
+    // A conv model (at the image size, where known): its dense core from the flattened feature
+    // map, plus its convolutions' filters, feature maps and patch matrices. A layout that does
+    // not fit is reported by the run checks.
+    let conv = run
+        .conv
+        .as_ref()
+        .zip(image)
+        .map(|(c, (h, w))| c.layout(h, w));
+    let (shape, conv_bytes) = match conv
+        .as_ref()
+        .map(|l| (l.flat_dim(), l.training_bytes(run.batch_size)))
+    {
+        Some((Ok(flat), Ok(bytes))) => (
+            ModelShape {
+                input_dim: flat,
+                hidden: vec![run.conv.as_ref().map_or(0, |c| c.conv_dense)],
+                ..shape
+            },
+            bytes,
+        ),
+        _ => (shape, 0.0),
+    };
+    let bytes = shape.training_bytes(run.batch_size) + conv_bytes;
     let ceiling = c.machine.max_model_memory;
     if bytes > ceiling as f64 {
-        let key = if run.hidden.as_ref().is_some_and(|h| !h.is_empty()) {
+        let key = if run.conv.is_some() {
+            at("conv_channels")
+        } else if run.hidden.as_ref().is_some_and(|h| !h.is_empty()) {
             at("hidden")
         } else {
             at("latent_dim")

@@ -4,7 +4,8 @@
 
 use super::check::Checker;
 use super::raw::RawRunParams;
-use super::validated::{NoiseSpec, RunSpec};
+use super::sweep::DataFacts;
+use super::validated::{ConvSpec, NoiseSpec, RunSpec};
 use super::variant::*;
 use crate::model::config::defaults;
 
@@ -14,7 +15,7 @@ pub(super) fn run_spec(
     p: &RawRunParams,
     at: &dyn Fn(&str) -> String,
     seed: u64,
-    n_train: Option<usize>,
+    data: DataFacts,
 ) -> Option<RunSpec> {
     let variant = c.name(
         &at("variant"),
@@ -38,12 +39,17 @@ pub(super) fn run_spec(
         1,
         i64::MAX,
     );
-    if let Some(n) = n_train {
+    if let Some(n) = data.n_train {
         if batch_size > n {
             c.fail(&at("batch_size"), format!("batch size {batch_size} is larger than the training set ({n} images after split/subset)"));
         }
     }
-    let hidden = reads("hidden").then(|| {
+    let conv = if reads("architecture") {
+        conv_spec(c, p, at, data)?
+    } else {
+        None
+    };
+    let hidden = (reads("hidden") && conv.is_none()).then(|| {
         let h = p
             .hidden
             .clone()
@@ -110,6 +116,7 @@ pub(super) fn run_spec(
             1 << 16,
         ),
         hidden,
+        conv,
         activation,
         likelihood: c.name(
             &at("likelihood"),
@@ -183,4 +190,101 @@ pub(super) fn run_spec(
             parse_name,
         )?,
     })
+}
+
+/// `architecture` and, for "conv", the layout, checked against the image size when it is known
+/// (a layout that does not tile the images is an error at `conv_channels`, or at
+/// `architecture` when the channels are the default). `Some(None)` is an MLP.
+fn conv_spec(
+    c: &mut Checker,
+    p: &RawRunParams,
+    at: &dyn Fn(&str) -> String,
+    data: DataFacts,
+) -> Option<Option<ConvSpec>> {
+    let backbone: Backbone = c.name(
+        &at("architecture"),
+        p.architecture.as_deref(),
+        defaults::BACKBONE.name(),
+        BACKBONE_NAMES,
+        parse_name,
+    )?;
+    if backbone == Backbone::Mlp {
+        return Some(None);
+    }
+    let channels = p
+        .conv_channels
+        .clone()
+        .unwrap_or_else(|| defaults::CONV_CHANNELS.iter().map(|&w| w as i64).collect());
+    if channels.is_empty() {
+        c.fail(
+            &at("conv_channels"),
+            "must list at least one convolution's channels",
+        );
+    }
+    let conv_channels = channels
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| {
+            c.usize(
+                &format!("{}[{i}]", at("conv_channels")),
+                Some(w),
+                1,
+                1,
+                4096,
+            )
+        })
+        .collect();
+    let kernel = c.usize(
+        &at("conv_kernel"),
+        p.conv_kernel,
+        defaults::CONV_KERNEL as i64,
+        1,
+        64,
+    );
+    let spec = ConvSpec {
+        architecture: backbone,
+        conv_channels,
+        conv_kernel: kernel,
+        conv_stride: c.usize(
+            &at("conv_stride"),
+            p.conv_stride,
+            defaults::CONV_STRIDE as i64,
+            1,
+            64,
+        ),
+        conv_padding: c.usize(
+            &at("conv_padding"),
+            p.conv_padding,
+            defaults::CONV_PADDING as i64,
+            0,
+            kernel as i64 - 1,
+        ),
+        conv_dense: c.usize(
+            &at("conv_dense"),
+            p.conv_dense,
+            defaults::CONV_DENSE as i64,
+            1,
+            1 << 20,
+        ),
+    };
+    if let (Some((h, w)), false) = (data.image, channels.is_empty()) {
+        if let Err(e) = spec.layout(h, w).sides() {
+            let key = if p.conv_channels.is_some() {
+                at("conv_channels")
+            } else {
+                at("architecture")
+            };
+            c.fail_hint(
+                &key,
+                e,
+                Some(
+                    "use fewer convolutions, or a kernel/stride/padding with \
+                     (side + 2·padding − kernel) divisible by the stride at every layer \
+                     (kernel 4, stride 2, padding 1 halves even sides: 28 → 14 → 7)"
+                        .into(),
+                ),
+            );
+        }
+    }
+    Some(Some(spec))
 }

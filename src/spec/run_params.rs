@@ -70,6 +70,12 @@ run_params! {
         noise: String,
         noise_level: f64,
         l1: f64,
+        architecture: String,
+        conv_channels: Vec<i64>,
+        conv_kernel: i64,
+        conv_stride: i64,
+        conv_padding: i64,
+        conv_dense: i64,
     }
     train {
         epochs: i64,

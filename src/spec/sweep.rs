@@ -24,6 +24,8 @@ pub struct DataFacts {
     pub n_train: Option<usize>,
     /// Width of a flattened image.
     pub input_dim: Option<usize>,
+    /// Image height and width, where known before the data is read.
+    pub image: Option<(usize, usize)>,
 }
 
 pub fn expand(c: &mut Checker, raw: &RawSpec, seed: u64, data: DataFacts) -> RunList {
@@ -242,8 +244,8 @@ fn member_run(
             format!("{}.{field}", RawRunParams::section_of(field))
         }
     };
-    let run = run_spec(c, &p, &origin, seed, data.n_train)?;
-    super::machine::check_run(c, &run, &origin, data.input_dim);
+    let run = run_spec(c, &p, &origin, seed, data)?;
+    super::machine::check_run(c, &run, &origin, data.input_dim, data.image);
     let mut label = run.variant.name().to_owned();
     let mut sweep_values = BTreeMap::new();
     sweep_values.insert("variant".to_owned(), run.variant.name().to_owned());

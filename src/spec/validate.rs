@@ -30,6 +30,7 @@ pub fn validate(src: &SpecSource, raw: RawSpec, machine: &Machine) -> Result<Spe
             .as_ref()
             .and_then(|d| training_set_size(d, &preprocess)),
         input_dim: dataset.as_ref().and_then(data::input_dim),
+        image: dataset.as_ref().and_then(data::image_size),
     };
     let runs = if dataset.is_some() || raw.sweep.is_some() || raw.model.is_some() {
         sweep::expand(&mut c, &raw, experiment.seed, data)

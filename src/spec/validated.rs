@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::variant::{Activation, Device, Likelihood, NoiseKind, Variant};
+use super::variant::{Activation, Backbone, Device, Likelihood, NoiseKind, Variant};
 use crate::model::config::defaults;
+use crate::model::conv::ConvLayout;
 use crate::model::{ModelConfig, TrainConfig};
 
 #[derive(Debug, Clone)]
@@ -101,6 +102,33 @@ pub struct NoiseSpec {
     pub level: f64,
 }
 
+/// A conv model's layout as validated (the image size comes from the data).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConvSpec {
+    /// Always [`Backbone::Conv`]; written so the key and labels say "conv".
+    pub architecture: Backbone,
+    pub conv_channels: Vec<usize>,
+    pub conv_kernel: usize,
+    pub conv_stride: usize,
+    pub conv_padding: usize,
+    pub conv_dense: usize,
+}
+
+impl ConvSpec {
+    /// The model's layout of this spec on `height`×`width` images.
+    pub fn layout(&self, height: usize, width: usize) -> ConvLayout {
+        ConvLayout {
+            channels: self.conv_channels.clone(),
+            kernel: self.conv_kernel,
+            stride: self.conv_stride,
+            padding: self.conv_padding,
+            dense: self.conv_dense,
+            height,
+            width,
+        }
+    }
+}
+
 /// One training run: exactly the parameters its variant reads, nothing else.
 ///
 /// Serialized as-is into the train stage key, so an unread parameter is `None` and skipped.
@@ -110,6 +138,10 @@ pub struct RunSpec {
     pub latent_dim: usize,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub hidden: Option<Vec<usize>>,
+    /// The conv layout when `architecture = "conv"`; its fields sit beside the others in the
+    /// key, and an MLP has none, so MLP keys are what they were before conv models existed.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub conv: Option<ConvSpec>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub activation: Option<Activation>,
     pub likelihood: Likelihood,
@@ -138,7 +170,7 @@ impl RunSpec {
     /// passed on here.
     pub fn configs(
         &self,
-        input_dim: usize,
+        (height, width): (usize, usize),
         dynamic_binarization: bool,
         threads: usize,
     ) -> (ModelConfig, TrainConfig) {
@@ -146,6 +178,7 @@ impl RunSpec {
             variant,
             latent_dim,
             hidden,
+            conv,
             activation,
             likelihood,
             beta,
@@ -162,7 +195,7 @@ impl RunSpec {
         } = self.clone();
         let model = ModelConfig {
             variant,
-            input_dim,
+            input_dim: height * width,
             latent_dim,
             hidden: hidden.unwrap_or_default(),
             activation: activation.unwrap_or(Activation::Identity),
@@ -171,6 +204,7 @@ impl RunSpec {
             kl_warmup_epochs: kl_warmup_epochs.unwrap_or(defaults::KL_WARMUP_EPOCHS),
             noise: noise.map(|n| n.kind.at_level(n.level as f32)),
             l1: l1.unwrap_or(0.0) as f32,
+            conv: conv.map(|c| c.layout(height, width)),
         };
         let train = TrainConfig {
             epochs,
@@ -273,6 +307,7 @@ mod tests {
             variant,
             latent_dim: 3,
             hidden: None,
+            conv: None,
             activation: None,
             likelihood: Likelihood::Gaussian,
             beta: None,
@@ -297,7 +332,7 @@ mod tests {
             activation: Some(Activation::Tanh),
             ..run(Variant::Vae)
         };
-        let (m, t) = vae.configs(10, true, 3);
+        let (m, t) = vae.configs((2, 5), true, 3);
         assert_eq!(
             (m.input_dim, m.latent_dim, m.beta, m.hidden.clone()),
             (10, 3, 4.0, vec![16])
@@ -314,9 +349,9 @@ mod tests {
             }),
             ..run(Variant::DenoisingAe)
         };
-        let (m, _) = noisy.configs(10, false, 1);
+        let (m, _) = noisy.configs((2, 5), false, 1);
         assert_eq!(m.noise, Some(crate::model::Noise::Masking { p: 0.25 }));
-        let (m, _) = run(Variant::LinearAe).configs(10, false, 1);
+        let (m, _) = run(Variant::LinearAe).configs((2, 5), false, 1);
         assert_eq!(
             (m.activation, m.beta, m.l1),
             (Activation::Identity, 1.0, 0.0)

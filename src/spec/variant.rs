@@ -5,7 +5,7 @@
 //! (not one per β) and its stage key does not depend on β.
 
 pub use crate::model::config::{
-    Activation, DeviceChoice as Device, Likelihood, NoiseKind, Variant,
+    Activation, Backbone, DeviceChoice as Device, Likelihood, NoiseKind, Variant,
 };
 
 pub const VARIANT_NAMES: &[&str] = Variant::NAMES;
@@ -13,8 +13,22 @@ pub const VARIANT_NAMES: &[&str] = Variant::NAMES;
 /// Parameters every variant reads: everything in `[train]` plus these.
 const COMMON_MODEL: &[&str] = &["variant", "latent_dim", "likelihood"];
 
+/// The network-family parameters: `architecture`, and the conv layout (read when it is "conv").
+pub const ARCHITECTURE_PARAMS: &[&str] = &[
+    "architecture",
+    "conv_channels",
+    "conv_kernel",
+    "conv_stride",
+    "conv_padding",
+    "conv_dense",
+];
+
+pub const BACKBONE_NAMES: &[&str] = Backbone::NAMES;
+
 /// What the spec layer knows of one variant beyond its name.
 struct Traits {
+    /// Reads [`ARCHITECTURE_PARAMS`] (every variant but `linear-ae`, which stays linear).
+    architecture: bool,
     /// `[model]` parameters it reads besides `COMMON_MODEL`.
     reads: &'static [&'static str],
     /// Has an encoder distribution, so an IWAE bound.
@@ -26,6 +40,7 @@ struct Traits {
 }
 
 const PLAIN: Traits = Traits {
+    architecture: true,
     reads: &["hidden", "activation"],
     variational: false,
     corrupted_validation: false,
@@ -51,6 +66,7 @@ fn traits(v: Variant) -> Traits {
             ..PLAIN
         },
         Variant::LinearAe => Traits {
+            architecture: false,
             reads: &[],
             compared_with_pca: true,
             ..PLAIN
@@ -81,6 +97,7 @@ impl Variant {
         COMMON_MODEL.contains(&param)
             || super::raw::TRAIN_FIELDS.contains(&param)
             || traits(self).reads.contains(&param)
+            || (traits(self).architecture && ARCHITECTURE_PARAMS.contains(&param))
     }
 }
 
@@ -119,5 +136,8 @@ mod tests {
         assert!(Variant::Vae.reads("beta") && !Variant::Ae.reads("beta"));
         assert!(!Variant::LinearAe.reads("hidden") && Variant::LinearAe.reads("epochs"));
         assert!(Variant::DenoisingAe.reads("noise_level") && Variant::SparseAe.reads("l1"));
+        assert!(
+            Variant::SparseAe.reads("conv_channels") && !Variant::LinearAe.reads("architecture")
+        );
     }
 }

@@ -76,7 +76,9 @@ impl StageImpl for TrainStage {
         let train = read_prepared(&data.join(TRAIN_SPLIT))?;
         let val = read_prepared(&data.join(VAL_SPLIT))?;
         let dynamic = matches!(train.header.binarize, Binarize::Dynamic);
-        let (mc, tc) = p.run.configs(train.dim, dynamic, ctx.threads);
+        let (mc, tc) = p
+            .run
+            .configs((train.rows, train.cols), dynamic, ctx.threads);
         let input = TrainData {
             train: &train.images,
             val: (val.n > 0).then_some(&val.images[..]),

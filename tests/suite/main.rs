@@ -23,6 +23,7 @@ mod hostile_filesystems;
 mod metrics_classify;
 mod metrics_latent;
 mod metrics_pca;
+mod model_conv;
 mod model_device;
 mod model_grad;
 mod model_resident;

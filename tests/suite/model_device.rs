@@ -17,6 +17,7 @@ fn tiny() -> (ModelConfig, Vec<f32>) {
         kl_warmup_epochs: 0,
         noise: None,
         l1: 0.0,
+        conv: None,
     };
     let data = (0..32).map(|i| (i % 5) as f32 / 4.0).collect();
     (m, data)

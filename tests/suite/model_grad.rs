@@ -186,6 +186,7 @@ fn config(variant: Variant, act: Activation, lik: Likelihood) -> ModelConfig {
         } else {
             0.0
         },
+        conv: None,
     }
 }
 

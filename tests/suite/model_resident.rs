@@ -45,6 +45,7 @@ fn model(variant: Variant, likelihood: Likelihood) -> ModelConfig {
         } else {
             0.0
         },
+        conv: None,
     }
 }
 

@@ -34,6 +34,7 @@ fn model(variant: Variant) -> ModelConfig {
         kl_warmup_epochs: 2,
         noise: None,
         l1: 0.0,
+        conv: None,
     }
 }
 

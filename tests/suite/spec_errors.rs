@@ -11,6 +11,11 @@ const SET_TRAIN_LABELS: &str = "dataset.files.train_labels={ path = \"y.gz\", sh
 
 /// (case, spec after the 4 header lines, --set args, expected location, expected message parts)
 const CASES: &[(&str, &str, &[&str], &str, &[&str])] = &[
+    ("conv layout does not fit", "[model]\narchitecture = \"conv\"\nconv_channels = [32, 32, 64]\n", &[], "spec.toml:7:17", &["`model.conv_channels`", "does not fit 28×28 images", "convolution 2 sees 7×7"]),
+    ("default conv layout does not fit", "[model]\narchitecture = \"conv\"\nconv_kernel = 3\n", &[], "spec.toml:6:16", &["`model.architecture`", "does not fit 28×28 images"]),
+    ("conv model above the memory ceiling", "[model]\narchitecture = \"conv\"\nconv_channels = [4096, 4096]\n", &[], "spec.toml:7:17", &["`model.conv_channels`", "training this model needs about"]),
+    ("unknown architecture", "[model]\narchitecture = \"cnn\"\n", &[], "spec.toml:6:16", &["unknown value \"cnn\""]),
+    ("conv padding not below kernel", "[model]\narchitecture = \"conv\"\nconv_padding = 4\n", &[], "spec.toml:7:16", &["must be at most 3, got 4"]),
     ("unknown key", "[model]\nlatnt_dim = 2\n", &[], "spec.toml:6:1", &["unknown field `latnt_dim`", "did you mean `latent_dim`?"]),
     ("key in wrong section", "[model]\nepochs = 3\n", &[], "spec.toml:6:1", &["unknown field `epochs`", "belongs in the [train] section"]),
     ("wrong type", "[model]\nlatent_dim = \"two\"\n", &[], "spec.toml:6:14", &["`model.latent_dim`", "invalid type: string \"two\", expected an integer"]),
