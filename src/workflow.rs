@@ -11,6 +11,7 @@ use crate::plan::status::{assess, Assessment};
 use crate::plan::{self, StageGraph, StageKind};
 use crate::project::Project;
 use crate::registry::{runs, RunRecord, StageRecord};
+use crate::spec::executor::ExecutorKind;
 use crate::spec::{self, Spec};
 use crate::stages::RunEnv;
 
@@ -57,6 +58,41 @@ pub fn plan(
     })
 }
 
+/// The executor the run uses, with the limits it runs under: SLURM jobs wait in the cluster's
+/// queue, not on this machine's cores, so only `SLURM_IN_FLIGHT` bounds them.
+fn executor_for(
+    project: &Project,
+    opts: &RunOptions,
+    spec: &Spec,
+    env: RunEnv,
+) -> anyhow::Result<(Box<dyn exec::Executor>, Limits)> {
+    Ok(match opts.executor.unwrap_or(spec.executor.kind) {
+        ExecutorKind::Local => {
+            let store = project.store();
+            (Box::new(LocalExecutor { store, env }), opts.limits)
+        }
+        ExecutorKind::Slurm => {
+            if let Some(why) = exec::slurm::cluster_unavailable() {
+                return Err(UserError::usage(format!(
+                    "the slurm executor needs a SLURM cluster reachable from here: {why}"
+                ))
+                .into());
+            }
+            let settings = spec.executor.clone();
+            let slurm = exec::slurm::SlurmExecutor::new(&project.root, settings, env.data_mirror)?;
+            let many = exec::slurm::SLURM_IN_FLIGHT;
+            (
+                Box::new(slurm),
+                Limits {
+                    jobs: opts.limits.jobs.max(many),
+                    cores: usize::MAX / 4,
+                    gpus: usize::MAX / 4,
+                },
+            )
+        }
+    })
+}
+
 pub fn last_run(project: &Project, experiment: &str) -> Option<RunRecord> {
     runs::latest(&project.state_dir(), |r| r.experiment == experiment)
 }
@@ -69,6 +105,8 @@ pub struct RunOptions {
     pub data_mirror: Option<String>,
     /// None: no display (benchmarks, tests); Some(tty?): bars or lines.
     pub display: Option<bool>,
+    /// `--executor`; None: the spec's `[executor] kind` (default local).
+    pub executor: Option<ExecutorKind>,
 }
 
 pub struct RunReport {
@@ -94,10 +132,7 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
         data_mirror: opts.data_mirror.clone(),
         threads: opts.limits.cores,
     };
-    let executor = LocalExecutor {
-        store: store.clone(),
-        env,
-    };
+    let (executor, limits) = executor_for(project, opts, spec, env)?;
     let (tx, display) = match opts.display {
         Some(tty) => {
             let (tx, rx) = std::sync::mpsc::channel();
@@ -117,8 +152,8 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
         graph,
         &a.need,
         &a.cached,
-        opts.limits,
-        &executor,
+        limits,
+        executor.as_ref(),
         tx,
         cancel,
     );

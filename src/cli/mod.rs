@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod bench;
+pub mod bench_exec;
 pub mod inspect;
 pub mod maintain;
 pub mod run;
@@ -20,7 +21,11 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
             gpus,
             data_mirror,
             progress,
-        } => run::run(&project, spec, jobs, cores, gpus, data_mirror, progress),
+            executor,
+        } => {
+            let limits = run::limits(jobs, cores, gpus);
+            run::run(&project, spec, limits, data_mirror, progress, executor)
+        }
         Command::Plan { spec, json } => inspect::plan(&project, spec, json),
         Command::Dag { spec, format } => inspect::dag(&project, spec, format),
         Command::Why { stage, spec, set } => inspect::why(&project, &stage, spec, set),
@@ -33,6 +38,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Verify => maintain::verify(&project),
         Command::Gc { keep_runs, dry_run } => maintain::gc(&project, keep_runs, dry_run),
         Command::Bench(BenchCommand::Plan { stages, repeat }) => bench::plan(stages, repeat),
+        Command::Bench(BenchCommand::Exec { stages, jobs, with }) => {
+            bench_exec::exec(stages, jobs, with)
+        }
         Command::Bench(BenchCommand::Train {
             hidden,
             latent,

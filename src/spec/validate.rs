@@ -43,6 +43,7 @@ pub fn validate(src: &SpecSource, raw: RawSpec, machine: &Machine) -> Result<Spe
     );
     let plots = plots(&mut c, raw.plots.clone().unwrap_or_default());
     let commands = commands(&mut c, &raw.command);
+    let executor = super::executor::executor(&mut c, raw.executor.as_ref());
     if dataset.is_none() {
         needs_dataset(&mut c, &raw);
     }
@@ -63,6 +64,7 @@ pub fn validate(src: &SpecSource, raw: RawSpec, machine: &Machine) -> Result<Spe
         evaluate,
         plots,
         commands,
+        executor,
     })
 }
 

@@ -244,6 +244,8 @@ pub fn require(feature: &str) -> bool {
             .is_none()
             .then(|| "no chromium on PATH".to_string()),
         "cuda" => pipeline::model::device::cuda_unavailable(),
+        "slurm" => pipeline::exec::slurm::cluster_unavailable()
+            .map(|why| format!("{why} (scripts/slurm-test-cluster.sh starts one)")),
         other => panic!("require: unknown feature `{other}`"),
     };
     let Some(reason) = missing else { return true };
