@@ -135,4 +135,34 @@ mod tests {
         // A process that runs this test has touched some memory.
         assert!(peak_rss_bytes().is_some_and(|b| b > 0));
     }
+
+    /// Issue 12: the wait ends when the child exits, not at the next check for cancellation
+    /// (a 30 s check interval would make a polling wait take 30 s here).
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn issue_12_a_childs_exit_ends_the_wait_at_once() {
+        let mut child = std::process::Command::new("/bin/sh")
+            .args(["-c", "sleep 0.1; exit 3"])
+            .spawn()
+            .unwrap();
+        let t = std::time::Instant::now();
+        let status = wait_child(&mut child, std::time::Duration::from_secs(30), || false)
+            .unwrap()
+            .expect("not cancelled");
+        assert_eq!(status.code(), Some(3));
+        assert!(t.elapsed() < std::time::Duration::from_secs(10), "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn a_cancelled_wait_returns_with_the_child_still_running() {
+        let mut child = std::process::Command::new("/bin/sh")
+            .args(["-c", "sleep 30"])
+            .spawn()
+            .unwrap();
+        let waited = wait_child(&mut child, std::time::Duration::from_millis(20), || true).unwrap();
+        assert!(waited.is_none());
+        assert!(child.try_wait().unwrap().is_none(), "the wait must not reap it");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
 }

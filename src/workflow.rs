@@ -59,7 +59,7 @@ pub fn plan(
 }
 
 /// The executor the run uses, with the limits it runs under: SLURM jobs wait in the cluster's
-/// queue, not on this machine's cores, so only `SLURM_IN_FLIGHT` bounds them.
+/// queue, not on this machine's cores, so at least `SLURM_IN_FLIGHT` may be in flight.
 fn executor_for(
     project: &Project,
     opts: &RunOptions,
@@ -85,8 +85,7 @@ fn executor_for(
                 Box::new(slurm),
                 Limits {
                     jobs: opts.limits.jobs.max(many),
-                    cores: usize::MAX / 4,
-                    gpus: usize::MAX / 4,
+                    ..opts.limits
                 },
             )
         }

@@ -23,6 +23,7 @@ pub fn install_cancel_handler() -> Arc<AtomicBool> {
         if flag.swap(true, Ordering::SeqCst) {
             // Exiting skips destructors: remove the running stages' temp folders first.
             crate::cache::store::remove_live_temp_dirs();
+            crate::exec::slurm::cancel_live_jobs();
             std::process::exit(crate::error::exit::INTERRUPTED);
         }
         eprintln!("\ninterrupt: stopping running stages (press Ctrl-C again to exit at once)");

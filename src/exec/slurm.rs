@@ -164,6 +164,10 @@ impl SlurmExecutor {
 }
 
 impl Executor for SlurmExecutor {
+    fn uses_local_resources(&self) -> bool {
+        false
+    }
+
     fn run(&self, job: &StageJob, progress: &ProgressHandle, cancel: &AtomicBool) -> StageOutcome {
         // Another run may have committed it since this one planned: never submit a cached stage.
         if matches!(self.store.status(&job.key, false), CacheStatus::Hit(_)) {
@@ -175,6 +179,7 @@ impl Executor for SlurmExecutor {
             Err(error) => return StageOutcome::Failed { error, log: None },
         };
         progress.note(format!("SLURM job {id}"));
+        live_jobs().insert(id.clone());
         self.board.watch(&id);
         let outcome = loop {
             if cancel.load(Ordering::Relaxed) {
@@ -199,12 +204,30 @@ impl Executor for SlurmExecutor {
             std::thread::sleep(POLL);
         };
         self.board.forget(&id);
+        live_jobs().remove(&id);
         outcome
     }
 }
 
 fn scancel(id: &str) {
     let _ = Command::new("scancel").arg(id).output();
+}
+
+/// This process's jobs still in the queue: an immediate exit (a second Ctrl-C) skips the
+/// threads that would cancel them one by one, so it cancels them through this list.
+static LIVE_JOBS: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+fn live_jobs() -> std::sync::MutexGuard<'static, BTreeSet<String>> {
+    LIVE_JOBS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `scancel`s every job this process submitted that has not ended; for exits that skip the
+/// executor's own clean-up.
+pub fn cancel_live_jobs() {
+    let ids: Vec<String> = live_jobs().iter().cloned().collect();
+    if !ids.is_empty() {
+        let _ = Command::new("scancel").args(&ids).output();
+    }
 }
 
 /// The states of this run's jobs, refreshed by one `squeue` call per [`POLL`] for all of them.
