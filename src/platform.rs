@@ -94,7 +94,9 @@ pub fn wait_child(
             if ready > 0 {
                 return child.wait().map(Some);
             }
-            if ready < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            if ready < 0
+                && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
+            {
                 break;
             }
             if cancelled() {
@@ -150,7 +152,11 @@ mod tests {
             .unwrap()
             .expect("not cancelled");
         assert_eq!(status.code(), Some(3));
-        assert!(t.elapsed() < std::time::Duration::from_secs(10), "{:?}", t.elapsed());
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            t.elapsed()
+        );
     }
 
     #[test]
@@ -161,7 +167,10 @@ mod tests {
             .unwrap();
         let waited = wait_child(&mut child, std::time::Duration::from_millis(20), || true).unwrap();
         assert!(waited.is_none());
-        assert!(child.try_wait().unwrap().is_none(), "the wait must not reap it");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the wait must not reap it"
+        );
         child.kill().unwrap();
         child.wait().unwrap();
     }

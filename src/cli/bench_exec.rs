@@ -29,10 +29,20 @@ pub fn sweep_spec(stages: usize, seed: u64) -> String {
     stage(&mut s, "preprocess", String::new(), &["download".into()]);
     for i in 0..n {
         let p = if i == 0 { seed } else { i as u64 };
-        stage(&mut s, &format!("train{i}"), format!("i = {p}"), &["preprocess".into()]);
+        stage(
+            &mut s,
+            &format!("train{i}"),
+            format!("i = {p}"),
+            &["preprocess".into()],
+        );
     }
     for i in 0..n {
-        stage(&mut s, &format!("evaluate{i}"), String::new(), &[format!("train{i}")]);
+        stage(
+            &mut s,
+            &format!("evaluate{i}"),
+            String::new(),
+            &[format!("train{i}")],
+        );
     }
     let evals: Vec<String> = (0..n).map(|i| format!("evaluate{i}")).collect();
     stage(&mut s, "report", String::new(), &evals);
@@ -47,8 +57,15 @@ pub fn exec(stages: usize, jobs: usize, with: Option<PathBuf>) -> anyhow::Result
     let dir = tempfile::tempdir()?;
     let spec = dir.path().join("bench.toml");
     let total = 3 + 2 * (stages.saturating_sub(3).max(2) / 2);
-    let mut line = format!("bench exec: {total} stages, --jobs {jobs}, {}:", bin.display());
-    let phases = [("first run", 0), ("no-op rerun", 0), ("one-parameter rerun", 1_000_000)];
+    let mut line = format!(
+        "bench exec: {total} stages, --jobs {jobs}, {}:",
+        bin.display()
+    );
+    let phases = [
+        ("first run", 0),
+        ("no-op rerun", 0),
+        ("one-parameter rerun", 1_000_000),
+    ];
     for (phase, seed) in phases {
         std::fs::write(&spec, sweep_spec(stages, seed))?;
         let secs = timed_run(&bin, dir.path(), &spec, jobs)?;

@@ -112,7 +112,10 @@ impl SlurmExecutor {
             }
         }
         let cores = job.def.resources.cores;
-        let cpus = r.cpus.map(|c| c as usize).or((cores != usize::MAX).then_some(cores));
+        let cpus = r
+            .cpus
+            .map(|c| c as usize)
+            .or((cores != usize::MAX).then_some(cores));
         if let Some(c) = cpus {
             args.push(format!("--cpus-per-task={c}"));
         }
@@ -124,7 +127,8 @@ impl SlurmExecutor {
 
     fn submit(&self, job: &StageJob) -> Result<(String, PathBuf), String> {
         let dir = self.store.root.join("logs").join("slurm");
-        std::fs::create_dir_all(&dir).map_err(|e| format!("failed to create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("failed to create {}: {e}", dir.display()))?;
         let pattern = job.log_path(&dir).with_extension("%j.log");
         let pattern = dir.join(pattern.file_name().expect("log file name"));
         let (mut args, threads) = self.sbatch_args(job, &pattern);
@@ -149,17 +153,29 @@ impl SlurmExecutor {
         Ok((id, log))
     }
 
-    fn outcome_of(&self, job: &StageJob, id: &str, state: &str, log: PathBuf, started: Instant) -> StageOutcome {
+    fn outcome_of(
+        &self,
+        job: &StageJob,
+        id: &str,
+        state: &str,
+        log: PathBuf,
+        started: Instant,
+    ) -> StageOutcome {
         let cached = matches!(self.store.status(&job.key, false), CacheStatus::Hit(_));
         if state == "COMPLETED" && cached {
-            return StageOutcome::Ran { duration: started.elapsed() };
+            return StageOutcome::Ran {
+                duration: started.elapsed(),
+            };
         }
         let error = if state == "COMPLETED" {
             format!("SLURM job {id} COMPLETED but its stage left no cache entry")
         } else {
             format!("SLURM job {id} ended {state}")
         };
-        StageOutcome::Failed { error, log: Some(log) }
+        StageOutcome::Failed {
+            error,
+            log: Some(log),
+        }
     }
 }
 
@@ -193,7 +209,8 @@ impl Executor for SlurmExecutor {
                 Some(_) => {}
                 None => {
                     // Forgotten by the controller: the cache entry is the completion marker.
-                    let state = if matches!(self.store.status(&job.key, false), CacheStatus::Hit(_)) {
+                    let state = if matches!(self.store.status(&job.key, false), CacheStatus::Hit(_))
+                    {
                         "COMPLETED"
                     } else {
                         "UNKNOWN (the controller no longer knows it)"
@@ -333,9 +350,16 @@ mod tests {
             "key_inputs": {"kind": "command", "implementation_version": 1, "params": {}, "inputs": {}}
         }))
         .unwrap_or_else(|e| panic!("job fixture: {e}"));
-        let out = Command::new("sh").arg("-c").arg(exec.job_script(&job, None)).output().unwrap();
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(exec.job_script(&job, None))
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2));
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("cannot see the cache") && err.contains("shared"), "{err}");
+        assert!(
+            err.contains("cannot see the cache") && err.contains("shared"),
+            "{err}"
+        );
     }
 }

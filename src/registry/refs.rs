@@ -10,7 +10,11 @@ use crate::registry::runs::{self, RunRecord};
 ///
 /// `latest` and `latest~N` count succeeded runs only (newest first), so a failed attempt does not
 /// shift what `latest~1` means; a full id or prefix names any run.
-pub fn resolve(state: &Path, reference: &str, experiment: Option<&str>) -> anyhow::Result<RunRecord> {
+pub fn resolve(
+    state: &Path,
+    reference: &str,
+    experiment: Option<&str>,
+) -> anyhow::Result<RunRecord> {
     let in_scope = |r: &RunRecord| experiment.is_none_or(|e| r.experiment == e);
     if let Some(back) = latest_offset(reference)? {
         let succeeded: Vec<RunRecord> = runs::list(state)
@@ -22,7 +26,9 @@ pub fn resolve(state: &Path, reference: &str, experiment: Option<&str>) -> anyho
             UserError::usage(format!(
                 "`{reference}`: there are not {} succeeded runs{}",
                 back + 1,
-                experiment.map(|e| format!(" of experiment {e}")).unwrap_or_default()
+                experiment
+                    .map(|e| format!(" of experiment {e}"))
+                    .unwrap_or_default()
             ))
             .into()
         });
@@ -51,7 +57,10 @@ pub fn resolve(state: &Path, reference: &str, experiment: Option<&str>) -> anyho
         .into()),
         many => Err(UserError::usage(format!(
             "`{reference}` is ambiguous: it matches {}; give more of the id",
-            many.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
         .into()),
     }

@@ -113,8 +113,8 @@ pub fn executor(c: &mut Checker, raw: Option<&RawExecutor>) -> ExecutorSpec {
     for (name, value) in tables {
         let key = format!("executor.{name}");
         let Some(stage_kind) = StageKind::parse(&name) else {
-            let hint = super::diagnostics::did_you_mean(&name, kind_names.iter().copied())
-                .or_else(|| {
+            let hint =
+                super::diagnostics::did_you_mean(&name, kind_names.iter().copied()).or_else(|| {
                     Some(format!(
                         "expected kind, {}, or a table per stage kind: {}",
                         RESOURCE_FIELDS.join(", "),
@@ -156,7 +156,9 @@ fn typed(c: &mut Checker, key: &str, value: toml::Value) -> Option<SlurmResource
 /// Checks the values sbatch would otherwise reject only once the job is submitted.
 fn resources(c: &mut Checker, key: &str, r: &SlurmResources) {
     if let Some(t) = &r.time {
-        let ok = !t.is_empty() && t.chars().all(|ch| ch.is_ascii_digit() || ch == ':' || ch == '-');
+        let ok = !t.is_empty()
+            && t.chars()
+                .all(|ch| ch.is_ascii_digit() || ch == ':' || ch == '-');
         if !ok {
             c.fail_hint(
                 &format!("{key}.time"),
@@ -167,7 +169,10 @@ fn resources(c: &mut Checker, key: &str, r: &SlurmResources) {
     }
     if let Some(m) = &r.memory {
         let digits = m.trim_end_matches(['K', 'M', 'G', 'T']);
-        if digits.is_empty() || !digits.chars().all(|ch| ch.is_ascii_digit()) || m.len() - digits.len() > 1 {
+        if digits.is_empty()
+            || !digits.chars().all(|ch| ch.is_ascii_digit())
+            || m.len() - digits.len() > 1
+        {
             c.fail_hint(
                 &format!("{key}.memory"),
                 format!("\"{m}\" is not a SLURM memory size"),
@@ -178,9 +183,19 @@ fn resources(c: &mut Checker, key: &str, r: &SlurmResources) {
     if r.cpus.is_some() {
         c.int(&format!("{key}.cpus"), r.cpus, 1, 1, 4096);
     }
-    for (field, v) in [("partition", &r.partition), ("account", &r.account), ("qos", &r.qos)] {
-        if let Some(v) = v.as_ref().filter(|v| v.is_empty() || v.contains(char::is_whitespace)) {
-            c.fail(&format!("{key}.{field}"), format!("\"{v}\" is not a SLURM {field} name"));
+    for (field, v) in [
+        ("partition", &r.partition),
+        ("account", &r.account),
+        ("qos", &r.qos),
+    ] {
+        if let Some(v) = v
+            .as_ref()
+            .filter(|v| v.is_empty() || v.contains(char::is_whitespace))
+        {
+            c.fail(
+                &format!("{key}.{field}"),
+                format!("\"{v}\" is not a SLURM {field} name"),
+            );
         }
     }
 }

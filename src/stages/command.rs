@@ -95,7 +95,8 @@ impl StageImpl for CommandStage {
         group.adopt(&mut command);
         let mut child = command.spawn().context("failed to start `sh`")?;
         // Returns the moment `sh` exits; a Ctrl-C is seen within CANCEL_CHECK.
-        let Some(status) = crate::platform::wait_child(&mut child, CANCEL_CHECK, || ctx.cancelled())?
+        let Some(status) =
+            crate::platform::wait_child(&mut child, CANCEL_CHECK, || ctx.cancelled())?
         else {
             group.kill();
             let _ = child.wait();

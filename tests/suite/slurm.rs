@@ -32,7 +32,12 @@ fn jobs_named(prefix: &str) -> Vec<(String, String)> {
 fn live_jobs(prefix: &str) -> usize {
     jobs_named(prefix)
         .iter()
-        .filter(|(_, s)| matches!(s.as_str(), "PENDING" | "RUNNING" | "CONFIGURING" | "COMPLETING"))
+        .filter(|(_, s)| {
+            matches!(
+                s.as_str(),
+                "PENDING" | "RUNNING" | "CONFIGURING" | "COMPLETING"
+            )
+        })
         .count()
 }
 
@@ -43,8 +48,11 @@ fn issue_12_quickstart_through_slurm_gives_the_local_comparison_table() {
     }
     let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/quickstart.toml");
     let table = |p: &TestProject| {
-        std::fs::read_to_string(p.path().join("results/quickstart/latest/report/comparison.md"))
-            .unwrap()
+        std::fs::read_to_string(
+            p.path()
+                .join("results/quickstart/latest/report/comparison.md"),
+        )
+        .unwrap()
     };
     let local = TestProject::new();
     let out = local.run(&["run", spec]);
@@ -57,7 +65,11 @@ fn issue_12_quickstart_through_slurm_gives_the_local_comparison_table() {
     // Everything cached: nothing is submitted.
     let again = slurm_run(&cluster, spec);
     assert!(again.status.success(), "{}", stderr(&again));
-    assert!(stderr(&again).contains("0 ran, 11 cached"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("0 ran, 11 cached"),
+        "{}",
+        stderr(&again)
+    );
     assert!(!stderr(&again).contains("SLURM job"), "{}", stderr(&again));
 }
 
@@ -77,8 +89,14 @@ fn issue_12_a_failed_job_reports_its_state_and_log_and_blocks_dependents() {
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("FAILED"), "{err}");
-    assert!(err.contains("the-reason-it-broke"), "log tail missing: {err}");
-    assert!(err.contains("1 ran, 0 cached, 1 failed, 1 blocked"), "{err}");
+    assert!(
+        err.contains("the-reason-it-broke"),
+        "log tail missing: {err}"
+    );
+    assert!(
+        err.contains("1 ran, 0 cached, 1 failed, 1 blocked"),
+        "{err}"
+    );
     let names: Vec<String> = jobs_named("fl-").into_iter().map(|(n, _)| n).collect();
     assert!(!names.iter().any(|n| n.ends_with("fl-after")), "{names:?}");
 }
@@ -98,7 +116,14 @@ fn issue_12_a_job_killed_by_scancel_leaves_nothing_and_the_rerun_completes() {
         ),
     );
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("pipeline"))
-        .args(["run", "spec.toml", "--executor", "slurm", "--progress", "plain"])
+        .args([
+            "run",
+            "spec.toml",
+            "--executor",
+            "slurm",
+            "--progress",
+            "plain",
+        ])
         .current_dir(p.path())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -108,7 +133,10 @@ fn issue_12_a_job_killed_by_scancel_leaves_nothing_and_the_rerun_completes() {
         jobs_named("sc-long").iter().any(|(_, s)| s == "RUNNING")
     });
     std::thread::sleep(Duration::from_millis(500));
-    let ok = Command::new("scancel").args(["--name", "pipeline:sc-long"]).status().unwrap();
+    let ok = Command::new("scancel")
+        .args(["--name", "pipeline:sc-long"])
+        .status()
+        .unwrap();
     assert!(ok.success());
     let status = wait_or_kill(&mut child, Duration::from_secs(60), "the run");
     let mut err = String::new();
@@ -136,7 +164,14 @@ fn issue_12_ctrl_c_empties_the_queue_of_the_runs_jobs() {
     }
     p.write("spec.toml", &spec);
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("pipeline"))
-        .args(["run", "spec.toml", "--executor", "slurm", "--progress", "plain"])
+        .args([
+            "run",
+            "spec.toml",
+            "--executor",
+            "slurm",
+            "--progress",
+            "plain",
+        ])
         .current_dir(p.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -172,7 +207,14 @@ fn issue_12_two_runs_against_one_cluster_compute_each_stage_once() {
     );
     let spawn = || {
         Command::new(assert_cmd::cargo::cargo_bin("pipeline"))
-            .args(["run", "spec.toml", "--executor", "slurm", "--progress", "none"])
+            .args([
+                "run",
+                "spec.toml",
+                "--executor",
+                "slurm",
+                "--progress",
+                "none",
+            ])
             .current_dir(p.path())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
