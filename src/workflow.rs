@@ -12,6 +12,7 @@ use crate::plan::{self, StageGraph, StageKind};
 use crate::project::Project;
 use crate::registry::provenance::{self, GitState};
 use crate::registry::{runs, RunRecord, RunStatus, StageRecord, StageState};
+use crate::spec::executor::ExecutorKind;
 use crate::spec::{self, Spec};
 use crate::stages::RunEnv;
 
@@ -58,6 +59,40 @@ pub fn plan(
     })
 }
 
+/// The executor the run uses, with the limits it runs under: SLURM jobs wait in the cluster's
+/// queue, not on this machine's cores, so at least `SLURM_IN_FLIGHT` may be in flight.
+fn executor_for(
+    project: &Project,
+    opts: &RunOptions,
+    spec: &Spec,
+    env: RunEnv,
+) -> anyhow::Result<(Box<dyn exec::Executor>, Limits)> {
+    Ok(match opts.executor.unwrap_or(spec.executor.kind) {
+        ExecutorKind::Local => {
+            let store = project.store();
+            (Box::new(LocalExecutor { store, env }), opts.limits)
+        }
+        ExecutorKind::Slurm => {
+            if let Some(why) = exec::slurm::cluster_unavailable() {
+                return Err(UserError::usage(format!(
+                    "the slurm executor needs a SLURM cluster reachable from here: {why}"
+                ))
+                .into());
+            }
+            let settings = spec.executor.clone();
+            let slurm = exec::slurm::SlurmExecutor::new(&project.root, settings, env.data_mirror)?;
+            let many = exec::slurm::SLURM_IN_FLIGHT;
+            (
+                Box::new(slurm),
+                Limits {
+                    jobs: opts.limits.jobs.max(many),
+                    ..opts.limits
+                },
+            )
+        }
+    })
+}
+
 /// The newest recorded run of `experiment`, found in the run index (one record is parsed).
 pub fn last_run(project: &Project, experiment: &str) -> Option<RunRecord> {
     let state = project.state_dir();
@@ -78,6 +113,8 @@ pub struct RunOptions {
     pub data_mirror: Option<String>,
     /// None: no display (benchmarks, tests); Some(tty?): bars or lines.
     pub display: Option<bool>,
+    /// `--executor`; None: the spec's `[executor] kind` (default local).
+    pub executor: Option<ExecutorKind>,
 }
 
 pub struct RunReport {
@@ -105,10 +142,7 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
         data_mirror: opts.data_mirror.clone(),
         threads: opts.limits.cores,
     };
-    let executor = LocalExecutor {
-        store: store.clone(),
-        env,
-    };
+    let (executor, limits) = executor_for(project, opts, spec, env)?;
     let (tx, display) = match opts.display {
         Some(tty) => {
             let (tx, rx) = std::sync::mpsc::channel();
@@ -128,8 +162,8 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
         graph,
         &a.need,
         &a.cached,
-        opts.limits,
-        &executor,
+        limits,
+        executor.as_ref(),
         tx,
         cancel,
     );

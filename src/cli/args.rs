@@ -51,6 +51,9 @@ pub enum Command {
         /// Progress display.
         #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
         progress: ProgressMode,
+        /// Where stages run (default: the spec's `[executor] kind`, else local).
+        #[arg(long, value_enum)]
+        executor: Option<ExecutorArg>,
     },
     /// Show every stage with its key and status (cached / will run / blocked) and why.
     Plan {
@@ -207,6 +210,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         repeat: usize,
     },
+    /// Per-stage overhead of the local executor: a sweep-shaped DAG of N trivial command stages
+    /// (first run, no-op rerun, one-parameter rerun).
+    Exec {
+        #[arg(long, default_value_t = 503)]
+        stages: usize,
+        #[arg(long, default_value_t = 2, value_parser = at_least_one())]
+        jobs: usize,
+        /// Time this `pipeline` binary instead (e.g. an older build, for before/after).
+        #[arg(long)]
+        with: Option<PathBuf>,
+    },
 }
 
 /// Counts of jobs, cores and threads: 0 would mean nothing can run, so it is refused at parse.
@@ -220,6 +234,12 @@ pub enum ProgressMode {
     Bars,
     Plain,
     None,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]
+pub enum ExecutorArg {
+    Local,
+    Slurm,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]

@@ -38,6 +38,7 @@ pub fn plan(stages: usize, repeat: usize) -> anyhow::Result<()> {
         },
         data_mirror: None,
         display: None,
+        executor: None,
     };
     let cancel = AtomicBool::new(false);
     eprintln!("populating the cache: running {stages} command stages once (not timed)…");

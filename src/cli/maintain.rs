@@ -53,11 +53,20 @@ pub fn exec_stage(
         StageOutcome::Cancelled => {
             Err(UserError::Interrupted(format!("stage {} cancelled", job.def.name)).into())
         }
-        StageOutcome::Failed { .. } => Err(UserError::StagesFailed {
-            failed: 1,
-            blocked: 0,
+        StageOutcome::Failed { log, .. } => {
+            // On a cluster node this output is the job's log: show why, not only that.
+            if let Some(log) = log.filter(|l| l.is_file()) {
+                eprintln!("stage log {}:", log.display());
+                for line in crate::stages::StageLog::tail(&log, 8).lines() {
+                    eprintln!("  | {line}");
+                }
+            }
+            Err(UserError::StagesFailed {
+                failed: 1,
+                blocked: 0,
+            }
+            .into())
         }
-        .into()),
     }
 }
 

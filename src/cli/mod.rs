@@ -3,6 +3,7 @@
 pub mod args;
 pub mod bench;
 pub mod compare;
+pub mod bench_exec;
 pub mod inspect;
 pub mod maintain;
 pub mod run;
@@ -22,7 +23,11 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
             gpus,
             data_mirror,
             progress,
-        } => run::run(&project, spec, jobs, cores, gpus, data_mirror, progress),
+            executor,
+        } => {
+            let limits = run::limits(jobs, cores, gpus);
+            run::run(&project, spec, limits, data_mirror, progress, executor)
+        }
         Command::Plan { spec, json } => inspect::plan(&project, spec, json),
         Command::Dag { spec, format } => inspect::dag(&project, spec, format),
         Command::Why { stage, spec, set } => inspect::why(&project, &stage, spec, set),
@@ -45,6 +50,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
             Some(dir) => crate::compare::bench::generate(&dir, runs),
             None => crate::compare::bench::run(runs),
         },
+        Command::Bench(BenchCommand::Exec { stages, jobs, with }) => {
+            bench_exec::exec(stages, jobs, with)
+        }
         Command::Bench(BenchCommand::Train {
             architecture,
             hidden,

@@ -3,11 +3,12 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::args::{ProgressMode, SpecArgs};
+use super::args::{ExecutorArg, ProgressMode, SpecArgs};
 use crate::error::UserError;
 use crate::exec::Limits;
 use crate::project::Project;
 use crate::registry::StageState;
+use crate::spec::executor::ExecutorKind;
 use crate::stages::StageLog;
 use crate::workflow::{self, RunOptions};
 
@@ -23,6 +24,7 @@ pub fn install_cancel_handler() -> Arc<AtomicBool> {
         if flag.swap(true, Ordering::SeqCst) {
             // Exiting skips destructors: remove the running stages' temp folders first.
             crate::cache::store::remove_live_temp_dirs();
+            crate::exec::slurm::cancel_live_jobs();
             std::process::exit(crate::error::exit::INTERRUPTED);
         }
         eprintln!("\ninterrupt: stopping running stages (press Ctrl-C again to exit at once)");
@@ -30,25 +32,29 @@ pub fn install_cancel_handler() -> Arc<AtomicBool> {
     cancel
 }
 
+/// `--jobs`, `--cores`, `--gpus` with their defaults (jobs and cores: this machine's cores).
+pub fn limits(jobs: Option<usize>, cores: Option<usize>, gpus: usize) -> Limits {
+    let cores = cores.unwrap_or_else(default_parallelism).max(1);
+    Limits {
+        jobs: jobs.unwrap_or(cores).max(1),
+        cores,
+        gpus,
+    }
+}
+
 pub fn run(
     project: &Project,
     spec: SpecArgs,
-    jobs: Option<usize>,
-    cores: Option<usize>,
-    gpus: usize,
+    limits: Limits,
     data_mirror: Option<String>,
     progress: ProgressMode,
+    executor: Option<ExecutorArg>,
 ) -> anyhow::Result<()> {
-    let cores = cores.unwrap_or_else(default_parallelism).max(1);
     let opts = RunOptions {
         spec: spec.spec,
         set: spec.set,
         selectors: spec.stages,
-        limits: Limits {
-            jobs: jobs.unwrap_or(cores).max(1),
-            cores,
-            gpus,
-        },
+        limits,
         data_mirror,
         display: match progress {
             ProgressMode::Auto => Some(crate::exec::progress::stderr_is_tty()),
@@ -56,6 +62,10 @@ pub fn run(
             ProgressMode::Plain => Some(false),
             ProgressMode::None => None,
         },
+        executor: executor.map(|e| match e {
+            ExecutorArg::Local => ExecutorKind::Local,
+            ExecutorArg::Slurm => ExecutorKind::Slurm,
+        }),
     };
     let cancel = install_cancel_handler();
     let report = workflow::run(project, &opts, &cancel)?;

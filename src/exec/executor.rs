@@ -11,6 +11,11 @@ use crate::stages::RunEnv;
 
 pub trait Executor: Sync {
     fn run(&self, job: &StageJob, progress: &ProgressHandle, cancel: &AtomicBool) -> StageOutcome;
+
+    /// Whether stages run on this machine, within the run's `--cores` and `--gpus`.
+    fn uses_local_resources(&self) -> bool {
+        true
+    }
 }
 
 pub struct LocalExecutor {

@@ -30,11 +30,17 @@ impl StageJob {
     }
 
     /// Saved so another process (a cluster node) can run the stage by key.
+    /// A job file already holding exactly this job is left as it is: rewriting it on every
+    /// plan would only cost a new file per stage.
     pub fn save(&self, store: &CacheStore) -> anyhow::Result<PathBuf> {
         let path = Self::path(store, &self.key);
+        let bytes = serde_json::to_vec_pretty(self)?;
+        if std::fs::read(&path).is_ok_and(|old| old == bytes) {
+            return Ok(path);
+        }
         std::fs::create_dir_all(path.parent().expect("jobs dir"))?;
         let tmp = path.with_extension(format!("json.{}", std::process::id()));
-        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)?;
+        std::fs::write(&tmp, bytes)?;
         std::fs::rename(&tmp, &path)?;
         Ok(path)
     }

@@ -1,4 +1,4 @@
-//! Execution: stage jobs, the executor interface, the local scheduler, progress events.
+//! Execution: stage jobs, the executor interface (local, SLURM), the scheduler, progress events.
 
 pub mod events;
 pub mod executor;
@@ -6,6 +6,7 @@ pub mod job;
 pub mod progress;
 pub mod run_stage;
 pub mod scheduler;
+pub mod slurm;
 
 pub use events::{Event, ProgressHandle, StageOutcome};
 pub use executor::{Executor, LocalExecutor};

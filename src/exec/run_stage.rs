@@ -69,8 +69,9 @@ fn execute_inner(
         inputs.insert(name.clone(), dir);
     }
     let temp = store.begin(&job.key)?;
+    // Not created here: only resumable stages use it (they create it), and a folder made and
+    // removed for every stage costs more than a trivial stage itself.
     let scratch = store.scratch_dir(&job.key);
-    std::fs::create_dir_all(&scratch).fs("create", &scratch)?;
     let log_path = job.log_path(&store.root);
     let log = StageLog::create(&log_path).fs("create", &log_path)?;
     log.line(format!(

@@ -73,7 +73,7 @@ pub fn run_stages(
             while k < ready.len() && !cancel.load(Ordering::Relaxed) && running < limits.jobs.max(1)
             {
                 let i = ready[k];
-                let res = capped(graph.stages[i].def.resources, limits);
+                let res = cost(graph.stages[i].def.resources, limits, executor);
                 if res.gpus > limits.gpus {
                     ready.remove(k);
                     let error = format!(
@@ -117,7 +117,7 @@ pub fn run_stages(
             }
             let (i, outcome) = done_rx.recv().expect("workers hold a sender");
             running -= 1;
-            let res = capped(graph.stages[i].def.resources, limits);
+            let res = cost(graph.stages[i].def.resources, limits, executor);
             cores_used -= res.cores;
             gpus_used -= res.gpus;
             if let Some(tx) = &events {
@@ -145,8 +145,17 @@ pub fn run_stages(
     state
 }
 
-/// A stage may ask for more cores than the run has (`usize::MAX` = all of them): it gets all.
-fn capped(mut r: crate::plan::Resources, limits: Limits) -> crate::plan::Resources {
+/// What a running stage takes of the run's cores and GPU slots. A stage may ask for more cores
+/// than the run has (`usize::MAX` = all of them): it gets all. Stages of an executor that runs
+/// them elsewhere (a cluster) take nothing here: the cluster allots its own.
+fn cost(
+    mut r: crate::plan::Resources,
+    limits: Limits,
+    executor: &dyn Executor,
+) -> crate::plan::Resources {
+    if !executor.uses_local_resources() {
+        return crate::plan::Resources { cores: 0, gpus: 0 };
+    }
     r.cores = r.cores.min(limits.cores.max(1));
     r
 }

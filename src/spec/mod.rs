@@ -3,6 +3,7 @@
 mod check;
 mod data;
 pub mod diagnostics;
+pub mod executor;
 mod labels;
 mod load;
 pub mod machine;

@@ -27,6 +27,7 @@ pub struct RawSpec {
     pub variants: BTreeMap<String, RawRunParams>,
     #[serde(default)]
     pub command: Vec<RawCommand>,
+    pub executor: Option<super::executor::RawExecutor>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

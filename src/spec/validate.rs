@@ -44,6 +44,7 @@ pub fn validate(src: &SpecSource, raw: RawSpec, machine: &Machine) -> Result<Spe
     );
     let plots = plots(&mut c, raw.plots.clone().unwrap_or_default());
     let commands = commands(&mut c, &raw.command);
+    let executor = super::executor::executor(&mut c, raw.executor.as_ref());
     if dataset.is_none() {
         needs_dataset(&mut c, &raw);
     }
@@ -64,6 +65,7 @@ pub fn validate(src: &SpecSource, raw: RawSpec, machine: &Machine) -> Result<Spe
         evaluate,
         plots,
         commands,
+        executor,
     })
 }
 

@@ -26,6 +26,8 @@ pub struct Spec {
     pub evaluate: EvaluateSpec,
     pub plots: PlotsSpec,
     pub commands: Vec<CommandSpec>,
+    /// `[executor]`: where the stages run (never part of a key).
+    pub executor: super::executor::ExecutorSpec,
 }
 
 #[derive(Debug, Clone, Serialize)]

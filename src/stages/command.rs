@@ -2,6 +2,8 @@
 //!
 //! `{out}`, `{in.NAME}` and `{param.NAME}` in `cmd` are replaced before `sh -c` runs it; the same
 //! values are exported as `PIPELINE_OUT`, `PIPELINE_IN_<NAME>` and `PIPELINE_PARAM_<NAME>`.
+//! `{inputs}` / `PIPELINE_INPUTS` name a file of `name<TAB>path` lines, one per input: a stage
+//! with thousands of inputs reads that instead of hitting the kernel's per-argument limit.
 
 use std::io::{self, Write};
 use std::os::unix::process::CommandExt;
@@ -17,6 +19,9 @@ use serde::{Deserialize, Serialize};
 use super::{StageContext, StageImpl};
 
 pub struct CommandStage;
+
+/// How late a cancellation of a running command may be noticed.
+const CANCEL_CHECK: Duration = Duration::from_millis(20);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommandParams {
@@ -40,7 +45,7 @@ impl StageImpl for CommandStage {
         let mut cmd_text = p
             .cmd
             .replace("{out}", &shell_quote(&ctx.out.to_string_lossy()));
-        let mut command = Command::new("sh");
+        let mut command = Command::new("/bin/sh");
         for (name, dir) in &ctx.inputs {
             cmd_text = cmd_text.replace(
                 &format!("{{in.{name}}}"),
@@ -56,8 +61,17 @@ impl StageImpl for CommandStage {
             cmd_text = cmd_text.replace(&format!("{{param.{name}}}"), &shell_quote(&text));
             command.env(format!("PIPELINE_PARAM_{}", env_name(name)), &text);
         }
+        let inputs_file = write_inputs_file(ctx)?;
+        cmd_text = cmd_text.replace("{inputs}", &shell_quote(&inputs_file.to_string_lossy()));
+        command.env("PIPELINE_INPUTS", &inputs_file);
         if let Some(left) = unreplaced_placeholder(&cmd_text) {
             bail!("`cmd` uses {left}, which names no input or param of this stage");
+        }
+        if cmd_text.len() >= MAX_ARG_BYTES {
+            bail!(
+                "`cmd` is {} bytes once its placeholders are filled in, over the kernel's limit                  of {MAX_ARG_BYTES} for one argument; with many inputs, read them from the file                  `{{inputs}}` (or $PIPELINE_INPUTS) names instead of `{{in.NAME}}`",
+                cmd_text.len()
+            );
         }
         let workdir = context.workdir;
         ctx.log.line(format!("$ {cmd_text}"));
@@ -80,16 +94,13 @@ impl StageImpl for CommandStage {
         let mut group = StageGroup::start().context("failed to start the stage's watcher")?;
         group.adopt(&mut command);
         let mut child = command.spawn().context("failed to start `sh`")?;
-        let status = loop {
-            if let Some(status) = child.try_wait()? {
-                break status;
-            }
-            if ctx.cancelled() {
-                group.kill();
-                let _ = child.wait();
-                bail!("cancelled");
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        // Returns the moment `sh` exits; a Ctrl-C is seen within CANCEL_CHECK.
+        let Some(status) =
+            crate::platform::wait_child(&mut child, CANCEL_CHECK, || ctx.cancelled())?
+        else {
+            group.kill();
+            let _ = child.wait();
+            bail!("cancelled");
         };
         drop(group);
         if !status.success() {
@@ -107,6 +118,25 @@ impl StageImpl for CommandStage {
     }
 }
 
+/// Linux's limit on one argument's length (`MAX_ARG_STRLEN`, 32 pages), which `sh -c TEXT` meets
+/// first; other systems only have the (larger) total limit.
+const MAX_ARG_BYTES: usize = 32 * 4096;
+
+/// Writes `name<TAB>path` for every input (in name order) beside the stage's `out/` (so it is
+/// committed with the entry, outside the outputs, and costs no folder of its own).
+fn write_inputs_file(ctx: &StageContext) -> anyhow::Result<PathBuf> {
+    let mut text = String::new();
+    for (name, dir) in &ctx.inputs {
+        text.push_str(name);
+        text.push('\t');
+        text.push_str(&dir.to_string_lossy());
+        text.push('\n');
+    }
+    let path = ctx.out.with_file_name("inputs.tsv");
+    std::fs::write(&path, text).with_context(|| format!("failed to write {}", path.display()))?;
+    Ok(path)
+}
+
 fn env_name(name: &str) -> String {
     name.chars()
         .map(|c| {
@@ -119,7 +149,8 @@ fn env_name(name: &str) -> String {
         .collect()
 }
 
-fn shell_quote(s: &str) -> String {
+/// `s` as one word for `sh` (quoted only when it has to be).
+pub fn shell_quote(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,".contains(c))
@@ -153,7 +184,7 @@ struct StageGroup {
 
 impl StageGroup {
     fn start() -> io::Result<StageGroup> {
-        let mut watcher = Command::new("sh");
+        let mut watcher = Command::new("/bin/sh");
         watcher
             .args(["-c", "read -r line || kill -s KILL 0"])
             .stdin(Stdio::piped())

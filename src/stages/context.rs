@@ -29,7 +29,7 @@ pub struct StageContext<'a> {
     pub inputs: BTreeMap<String, PathBuf>,
     /// Where the stage writes; becomes the cache entry's `out/` on success.
     pub out: &'a Path,
-    /// Survives interruption (for resumable stages); deleted after commit.
+    /// Survives interruption (for resumable stages, which create it); deleted after commit.
     pub scratch: &'a Path,
     pub log: &'a StageLog,
     /// Threads this stage may use: its `resources.cores`, capped by the run's `--cores`.

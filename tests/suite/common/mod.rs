@@ -249,6 +249,8 @@ pub fn require(feature: &str) -> bool {
             .output()
             .is_err()
             .then(|| "no git on PATH (apt-get install git)".to_string()),
+        "slurm" => pipeline::exec::slurm::cluster_unavailable()
+            .map(|why| format!("{why} (scripts/slurm-test-cluster.sh starts one)")),
         other => panic!("require: unknown feature `{other}`"),
     };
     let Some(reason) = missing else { return true };

@@ -1,0 +1,97 @@
+//! `pipeline bench exec`: the local executor's per-stage overhead on a sweep-shaped DAG of
+//! trivial command stages (1 download → 1 preprocess → N train → N evaluate → 1 report).
+//!
+//! Each phase runs a `pipeline run` process (this binary, or `--with` another one, so main's
+//! binary can be measured by the same harness): first run, no-op rerun, one-parameter rerun.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// The bench spec for `stages` stages in all (N = (stages - 3) / 2 trainings); `seed` is the
+/// first training's parameter, so changing it reruns exactly that training, its evaluation and
+/// the report.
+pub fn sweep_spec(stages: usize, seed: u64) -> String {
+    let n = stages.saturating_sub(3).max(2) / 2;
+    let mut s = String::from("[experiment]\nname = \"bench-exec\"\n");
+    let stage = |s: &mut String, name: &str, params: String, inputs: &[String]| {
+        let _ = write!(
+            s,
+            "\n[[command]]\nname = \"{name}\"\ncmd = \"echo {name} > {{out}}/o\"\nparams = {{ {params} }}\noutputs = [\"o\"]\n"
+        );
+        if !inputs.is_empty() {
+            let quoted: Vec<String> = inputs.iter().map(|i| format!("\"{i}\"")).collect();
+            let _ = writeln!(s, "inputs = [{}]", quoted.join(", "));
+        }
+    };
+    stage(&mut s, "download", String::new(), &[]);
+    stage(&mut s, "preprocess", String::new(), &["download".into()]);
+    for i in 0..n {
+        let p = if i == 0 { seed } else { i as u64 };
+        stage(
+            &mut s,
+            &format!("train{i}"),
+            format!("i = {p}"),
+            &["preprocess".into()],
+        );
+    }
+    for i in 0..n {
+        stage(
+            &mut s,
+            &format!("evaluate{i}"),
+            String::new(),
+            &[format!("train{i}")],
+        );
+    }
+    let evals: Vec<String> = (0..n).map(|i| format!("evaluate{i}")).collect();
+    stage(&mut s, "report", String::new(), &evals);
+    s
+}
+
+pub fn exec(stages: usize, jobs: usize, with: Option<PathBuf>) -> anyhow::Result<()> {
+    let bin = match with {
+        Some(b) => b,
+        None => std::env::current_exe()?,
+    };
+    let dir = tempfile::tempdir()?;
+    let spec = dir.path().join("bench.toml");
+    let total = 3 + 2 * (stages.saturating_sub(3).max(2) / 2);
+    let mut line = format!(
+        "bench exec: {total} stages, --jobs {jobs}, {}:",
+        bin.display()
+    );
+    let phases = [
+        ("first run", 0),
+        ("no-op rerun", 0),
+        ("one-parameter rerun", 1_000_000),
+    ];
+    for (phase, seed) in phases {
+        std::fs::write(&spec, sweep_spec(stages, seed))?;
+        let secs = timed_run(&bin, dir.path(), &spec, jobs)?;
+        let _ = write!(line, " {phase} {secs:.3} s,");
+    }
+    line.pop();
+    println!("{line}");
+    Ok(())
+}
+
+/// Seconds one `pipeline run` takes, failing if it fails.
+fn timed_run(bin: &Path, project: &Path, spec: &Path, jobs: usize) -> anyhow::Result<f64> {
+    let t = Instant::now();
+    let out = Command::new(bin)
+        .arg("--project")
+        .arg(project)
+        .arg("run")
+        .arg(spec)
+        .args(["--jobs", &jobs.to_string(), "--progress", "none"])
+        .output()?;
+    let secs = t.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        out.status.success(),
+        "`{} run` failed: {}",
+        bin.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(secs)
+}
