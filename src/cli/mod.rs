@@ -2,8 +2,8 @@
 
 pub mod args;
 pub mod bench;
-pub mod compare;
 pub mod bench_exec;
+pub mod compare;
 pub mod inspect;
 pub mod maintain;
 pub mod run;

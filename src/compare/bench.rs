@@ -198,7 +198,13 @@ pub fn run(n: usize) -> anyhow::Result<()> {
     // In a child process: a child's peak RSS (wait4) counts the memory of the process it was
     // started from, so the parent stays as small as it starts.
     let status = Command::new(std::env::current_exe()?)
-        .args(["bench", "compare", "--runs", &n.to_string(), "--generate-into"])
+        .args([
+            "bench",
+            "compare",
+            "--runs",
+            &n.to_string(),
+            "--generate-into",
+        ])
         .arg(dir.path())
         .status()?;
     anyhow::ensure!(status.success(), "writing the synthetic runs failed");

@@ -355,7 +355,10 @@ fn tags_and_notes_are_kept_beside_the_record_which_is_never_rewritten() {
     assert_eq!(listed[0]["tags"][0], "baseline");
     assert_eq!(listed[0]["notes"][0], "lr too high, see \"plot\"");
     let table = stdout(&p.run(&["runs"]));
-    assert!(table.contains("@baseline") && table.contains("  note: lr too high"), "{table}");
+    assert!(
+        table.contains("@baseline") && table.contains("  note: lr too high"),
+        "{table}"
+    );
     // Tagging another run moves the tag.
     let moved = p.run(&["tag", "latest", "@baseline"]);
     assert!(
