@@ -69,7 +69,9 @@ impl StageImpl for CommandStage {
         }
         if cmd_text.len() >= MAX_ARG_BYTES {
             bail!(
-                "`cmd` is {} bytes once its placeholders are filled in, over the kernel's limit                  of {MAX_ARG_BYTES} for one argument; with many inputs, read them from the file                  `{{inputs}}` (or $PIPELINE_INPUTS) names instead of `{{in.NAME}}`",
+                "`cmd` is {} bytes once its placeholders are filled in, over the kernel's limit \
+                 of {MAX_ARG_BYTES} for one argument; with many inputs, read them from the file \
+                 `{{inputs}}` (or $PIPELINE_INPUTS) names instead of `{{in.NAME}}`",
                 cmd_text.len()
             );
         }
