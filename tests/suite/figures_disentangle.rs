@@ -56,7 +56,7 @@ fn is_unit_label(t: &str) -> bool {
         && (rest == "no factor"
             || FACTOR_NAMES
                 .iter()
-                .any(|f| rest.starts_with(&format!("{f} (MI ")) && rest.ends_with(" H)")))
+                .any(|f| rest.starts_with(&format!("{f} (MI ")) && rest.ends_with(" of H)")))
 }
 
 #[test]

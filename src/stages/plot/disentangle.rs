@@ -12,6 +12,7 @@ use super::sweep::{split_images, variant_name, Member, Sweep};
 use crate::figures::{self, GridPanel, GridRow, LinePanel, Series};
 use crate::metrics::latent::{mutual_information_gap, Mig, MIG_BINS};
 use crate::metrics::stats::mean_sd;
+use crate::model::Variant;
 use crate::stages::evaluate::CODES_FILE;
 
 /// Below this share of a factor's entropy a unit is said to capture no factor.
@@ -125,30 +126,27 @@ pub fn unit_label(u: usize, mig: &Mig, factor_names: &[String]) -> String {
         return format!("z{}: no factor", u + 1);
     }
     let name = factor_names.get(best).map_or("?", String::as_str);
-    format!("z{}: {name} (MI {mi:.2}, {share:.2} H)", u + 1)
+    format!("z{}: {name} (MI {mi:.2} nats, {share:.2} of H)", u + 1)
 }
 
-/// The VAE with the highest MIG at the β whose mean MIG over seeds is highest.
+/// The VAE with the highest MIG among the seeds of the setting (latent size, β) whose mean
+/// MIG over seeds is highest.
 fn best_member(sweep: &Sweep) -> Option<&Member> {
-    let mut by_beta: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
-    for m in sweep.of(crate::model::Variant::Vae) {
+    let mut by_setting: BTreeMap<(usize, u64), Vec<f64>> = BTreeMap::new();
+    for m in sweep.of(Variant::Vae) {
         if let Some(mig) = m.metrics.mig {
-            by_beta.entry(m.beta().to_bits()).or_default().push(mig);
+            let key = (m.latent(), m.beta().to_bits());
+            by_setting.entry(key).or_default().push(mig);
         }
     }
-    let best = by_beta
+    let (&(latent, beta), _) = by_setting
         .iter()
         .max_by(|a, b| mean_sd(a.1).mean.total_cmp(&mean_sd(b.1).mean))?;
-    let beta = f64::from_bits(*best.0);
+    let mig = |m: &Member| m.metrics.mig.unwrap_or(0.0);
     sweep
-        .of(crate::model::Variant::Vae)
-        .filter(|m| m.beta() == beta)
-        .max_by(|a, b| {
-            a.metrics
-                .mig
-                .unwrap_or(0.0)
-                .total_cmp(&b.metrics.mig.unwrap_or(0.0))
-        })
+        .of(Variant::Vae)
+        .filter(|m| m.latent() == latent && m.beta().to_bits() == beta)
+        .max_by(|a, b| mig(a).total_cmp(&mig(b)))
 }
 
 /// MIG recomputed from the member's test codes (as evaluate wrote them) for its MI matrix.
@@ -181,7 +179,7 @@ impl Figure for FactorTraversals {
         About {
             name: "factor_traversals",
             heading: "Latent traversals labelled by factor",
-            caption: "Traversals of the VAE at the β with the highest mean MIG: each row varies one unit and is labelled with the ground-truth factor it shares the most mutual information with (nats, and as a share H of the factor's entropy).",
+            caption: "Traversals of the VAE at the latent size and β with the highest mean MIG over seeds (its best seed): each row varies one unit and is labelled with the ground-truth factor it shares the most mutual information with (in nats, and as a share of the factor's entropy H).",
         }
     }
     fn on_by_default(&self) -> bool {
@@ -266,7 +264,10 @@ mod tests {
         let codes: Vec<f32> = (0..16).flat_map(|i| [(i / 4) as f32, 0.0]).collect();
         let mig = mutual_information_gap(&codes, &factors, 16, 2, 2, MIG_BINS).unwrap();
         let names = ["colour".to_owned(), "scale".to_owned()];
-        assert_eq!(unit_label(0, &mig, &names), "z1: scale (MI 1.39, 1.00 H)");
+        assert_eq!(
+            unit_label(0, &mig, &names),
+            "z1: scale (MI 1.39 nats, 1.00 of H)"
+        );
         assert_eq!(unit_label(1, &mig, &names), "z2: no factor");
     }
 }
