@@ -201,6 +201,13 @@ impl Figure for FactorTraversals {
             return Ok(());
         };
         let mig = member_mig(sweep, m)?;
+        // The same codes, factors and bins as evaluate's MIG: a difference is a bug to show.
+        if let Some(evaluated) = m.metrics.mig.filter(|e| (e - mig.mig).abs() > 1e-9) {
+            canvas.warn(format!(
+                "MIG recomputed from {}'s test codes is {:.4}, evaluate's is {evaluated:.4}",
+                m.label, mig.mig
+            ));
+        }
         let dim = sweep.dim();
         let values: Vec<f32> = (0..9).map(|i| -3.0 + 0.75 * i as f32).collect();
         let base = m.model.encode(sweep.test_images(1)).0;
