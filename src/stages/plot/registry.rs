@@ -4,7 +4,8 @@
 //! headings and captions all come from that list, so they cannot disagree.
 //!
 //! Adding a figure: one struct with its test (in the file of its kind), one line in
-//! `FIGURES`, and a bump of the plot stage's implementation version.
+//! `FIGURES`, and a bump of the plot stage's implementation version, unless the figure is
+//! opt-in ([`Figure::on_by_default`] false): then no existing spec's plots change.
 
 use std::path::{Path, PathBuf};
 
