@@ -16,7 +16,9 @@ mod variants;
 
 pub use manifest::report_sections;
 pub use params::{PlotContext, PlotParams};
-pub use registry::{default_figure_names, figure_names, Canvas, DrawnFile, Figure, Reason, FIGURES};
+pub use registry::{
+    default_figure_names, figure_names, Canvas, DrawnFile, Figure, Reason, FIGURES,
+};
 pub use sweep::{Member, Sweep};
 
 use anyhow::Context;
