@@ -61,6 +61,33 @@ pub struct Mig {
     pub factor_entropy: Vec<f64>,
 }
 
+impl Mig {
+    /// For each latent unit, the factor it shares the most mutual information with.
+    pub fn best_factor_per_unit(&self) -> Vec<usize> {
+        self.mutual_information
+            .iter()
+            .map(|row| {
+                (0..row.len())
+                    .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+                    .unwrap_or(0)
+            })
+            .collect()
+    }
+
+    /// `mutual_information[latent][factor] / H(factor)` (0 for a constant factor).
+    pub fn normalised_mutual_information(&self) -> Vec<Vec<f64>> {
+        self.mutual_information
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .zip(&self.factor_entropy)
+                    .map(|(mi, h)| if *h > 0.0 { mi / h } else { 0.0 })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
 /// Equal-width bin index of every value of one latent (like `np.histogram(bins)` in
 /// disentanglement_lib); a constant latent lands in a single bin.
 fn discretize(values: &[f64], bins: usize) -> Vec<usize> {
@@ -209,6 +236,57 @@ mod tests {
         assert_eq!(au.count, 1);
         assert!((au.variances[0] - 4.0 / 3.0).abs() < 1e-6);
         assert!((au.variances[2] - 0.01 / 3.0).abs() < 1e-6);
+    }
+
+    /// Every combination of two 5-level factors (25 rows) plus an extra independent one, so
+    /// any unit that copies one factor carries no information about the others.
+    fn factor_grid() -> (Vec<u32>, usize) {
+        let mut factors = Vec::new();
+        for a in 0..5u32 {
+            for b in 0..5u32 {
+                for c in 0..3u32 {
+                    factors.extend([a, b, c]);
+                }
+            }
+        }
+        (factors, 75)
+    }
+
+    #[test]
+    fn mig_of_a_code_copying_one_factor_per_unit_is_one() {
+        let (factors, n) = factor_grid();
+        // Units in a shuffled order, scaled and shifted: MIG must not care which unit or scale.
+        let codes: Vec<f32> = factors
+            .chunks(3)
+            .flat_map(|v| [v[2] as f32 * -3.0, v[0] as f32 * 0.5 + 7.0, v[1] as f32])
+            .collect();
+        let mig = mutual_information_gap(&codes, &factors, n, 3, 3, MIG_BINS).unwrap();
+        assert!((mig.mig - 1.0).abs() < 1e-9, "{mig:?}");
+        assert!(mig.per_factor.iter().all(|g| (g - 1.0).abs() < 1e-9));
+        // The unit that copies a factor has MI = H(factor) with it, zero with the others.
+        assert!((mig.mutual_information[1][0] - mig.factor_entropy[0]).abs() < 1e-9);
+        assert!(mig.mutual_information[1][1].abs() < 1e-9);
+        assert_eq!(mig.best_factor_per_unit(), vec![2, 0, 1]);
+    }
+
+    #[test]
+    fn mig_of_a_rotation_mixing_the_units_is_low() {
+        let (factors, n) = factor_grid();
+        // 45° rotation of the first two factors: each unit now carries both equally.
+        let s = std::f32::consts::FRAC_1_SQRT_2;
+        let codes: Vec<f32> = factors
+            .chunks(3)
+            .flat_map(|v| {
+                let (a, b) = (v[0] as f32, v[1] as f32);
+                [s * (a + b), s * (a - b), v[2] as f32]
+            })
+            .collect();
+        let mig = mutual_information_gap(&codes, &factors, n, 3, 3, MIG_BINS).unwrap();
+        assert!(mig.per_factor[0] < 0.1, "{mig:?}");
+        assert!(mig.per_factor[1] < 0.1, "{mig:?}");
+        // The untouched third factor keeps its gap of 1, so the mean is about 1/3.
+        assert!((mig.per_factor[2] - 1.0).abs() < 1e-9);
+        assert!(mig.mig < 0.4, "{mig:?}");
     }
 
     #[test]

@@ -197,6 +197,11 @@ fn normal_classes(c: &mut Checker, cls: &[i64], n_classes: Option<usize>) -> Vec
     seen
 }
 
+/// `plots.figures` when left out: every figure but the opt-in ones.
+fn default_figures() -> Option<Vec<String>> {
+    Some(DEFAULT_FIGURE_NAMES.iter().map(|s| s.to_string()).collect())
+}
+
 fn plots(c: &mut Checker, p: RawPlots) -> PlotsSpec {
     let list =
         |c: &mut Checker, key: &str, v: Option<Vec<String>>, names: &[&str]| -> Vec<String> {
@@ -215,7 +220,12 @@ fn plots(c: &mut Checker, p: RawPlots) -> PlotsSpec {
             v
         };
     PlotsSpec {
-        figures: list(c, "plots.figures", p.figures, &FIGURE_NAMES),
+        figures: list(
+            c,
+            "plots.figures",
+            p.figures.or_else(default_figures),
+            &FIGURE_NAMES,
+        ),
         formats: list(c, "plots.formats", p.formats, FORMAT_NAMES),
     }
 }

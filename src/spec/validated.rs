@@ -274,6 +274,9 @@ pub struct EvaluateSpec {
 /// The figures `plots.figures` accepts: the plot stage's figure registry.
 pub static FIGURE_NAMES: std::sync::LazyLock<Vec<&'static str>> =
     std::sync::LazyLock::new(crate::stages::plot::figure_names);
+/// What `plots.figures` is when left out (the opt-in figures are not in it).
+pub static DEFAULT_FIGURE_NAMES: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(crate::stages::plot::default_figure_names);
 
 pub const FORMAT_NAMES: &[&str] = &["png", "svg"];
 

@@ -164,8 +164,15 @@ fn evaluate(
             let nf = test.header.factor_names.len().max(1);
             let factors: Vec<u32> = f.iter().map(|&v| v as u32).collect();
             m.mig = Some(
-                metrics::latent::mutual_information_gap(&test_codes, &factors, test.n, k, nf, 20)?
-                    .mig,
+                metrics::latent::mutual_information_gap(
+                    &test_codes,
+                    &factors,
+                    test.n,
+                    k,
+                    nf,
+                    metrics::latent::MIG_BINS,
+                )?
+                .mig,
             );
         }
     }

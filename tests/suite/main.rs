@@ -18,6 +18,7 @@ mod datasets;
 mod download_stage;
 mod execution;
 mod figures;
+mod figures_disentangle;
 mod figures_render;
 mod hostile_filesystems;
 mod many_inputs;

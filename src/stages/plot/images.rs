@@ -277,7 +277,7 @@ fn traversal_group(sweep: &Sweep) -> Vec<&Member> {
 /// The latent units to traverse: all of them up to [`MAX_TRAVERSED`], otherwise the most
 /// active ones (largest variance of the encoder mean over test images), most active first;
 /// the first ten by index would often be collapsed units that change nothing.
-fn traversed_units(model: &TrainedModel, images: &[f32], dim: usize) -> Vec<usize> {
+pub(super) fn traversed_units(model: &TrainedModel, images: &[f32], dim: usize) -> Vec<usize> {
     let k = model.config.latent_dim;
     if k <= MAX_TRAVERSED {
         return (0..k).collect();

@@ -5,6 +5,7 @@
 
 mod anomaly;
 mod curves;
+mod disentangle;
 mod generate;
 mod images;
 mod manifest;
@@ -15,7 +16,9 @@ mod variants;
 
 pub use manifest::report_sections;
 pub use params::{PlotContext, PlotParams};
-pub use registry::{figure_names, Canvas, DrawnFile, Figure, Reason, FIGURES};
+pub use registry::{
+    default_figure_names, figure_names, Canvas, DrawnFile, Figure, Reason, FIGURES,
+};
 pub use sweep::{Member, Sweep};
 
 use anyhow::Context;

@@ -4,14 +4,15 @@
 //! headings and captions all come from that list, so they cannot disagree.
 //!
 //! Adding a figure: one struct with its test (in the file of its kind), one line in
-//! `FIGURES`, and a bump of the plot stage's implementation version.
+//! `FIGURES`, and a bump of the plot stage's implementation version, unless the figure is
+//! opt-in ([`Figure::on_by_default`] false): then no existing spec's plots change.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::sweep::Sweep;
-use super::{anomaly, curves, generate, images, variants};
+use super::{anomaly, curves, disentangle, generate, images, variants};
 use crate::figures::{self, GridPanel};
 use crate::report::{Notice, NoticeKind};
 
@@ -47,6 +48,11 @@ pub trait Figure: Sync {
         (format!("{heading}: {member}"), caption)
     }
     /// Whether the sweep has what the figure needs; the reason is shown to the user when not.
+    /// Whether a spec without `plots.figures` gets this figure. Figures added later default
+    /// to off (opt-in), so the plot keys of specs that list no figures stay valid.
+    fn on_by_default(&self) -> bool {
+        true
+    }
     fn applies(&self, sweep: &Sweep) -> Result<(), Reason>;
     /// Draws the figure's files through `canvas`; only called when [`Figure::applies`].
     fn draw(&self, sweep: &Sweep, canvas: &mut Canvas) -> anyhow::Result<()>;
@@ -59,9 +65,11 @@ pub static FIGURES: &[&dyn Figure] = &[
     &images::LatentScatter,
     &images::Manifold,
     &images::Traversals,
+    &disentangle::FactorTraversals,
     &generate::Interpolation,
     &generate::Arithmetic,
     &curves::RateDistortion,
+    &disentangle::MigVsBeta,
     &curves::MetricVsLatent,
     &curves::TrainingCurves,
     &variants::Denoising,
@@ -72,6 +80,15 @@ pub static FIGURES: &[&dyn Figure] = &[
 /// The names `plots.figures` accepts, in report order.
 pub fn figure_names() -> Vec<&'static str> {
     FIGURES.iter().map(|f| f.name()).collect()
+}
+
+/// The figures a spec without `plots.figures` gets, in report order.
+pub fn default_figure_names() -> Vec<&'static str> {
+    FIGURES
+        .iter()
+        .filter(|f| f.on_by_default())
+        .map(|f| f.name())
+        .collect()
 }
 
 pub fn find(name: &str) -> Option<&'static dyn Figure> {
@@ -194,5 +211,15 @@ mod tests {
         canvas.member_part("scores", "vae-b0.1-s5", "t");
         let files: Vec<&str> = canvas.drawn.iter().map(|d| d.file.as_str()).collect();
         assert_eq!(files, ["anomaly_roc", "anomaly_scores_vae-b0.1-s5"]);
+    }
+
+    #[test]
+    fn opt_in_figures_are_not_in_the_default_list() {
+        // Specs without `plots.figures` keep their plot keys when an opt-in figure is added.
+        let defaults = default_figure_names();
+        assert!(defaults.contains(&"traversals"));
+        for name in ["mig_vs_beta", "factor_traversals"] {
+            assert!(figure_names().contains(&name) && !defaults.contains(&name));
+        }
     }
 }
