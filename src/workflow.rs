@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Context;
 
 use crate::error::{at_path, UserError};
-use crate::exec::{self, Event, Limits, LocalExecutor, StageJob, StageOutcome};
+use crate::exec::{self, Event, Limits, LocalExecutor, StageJob};
 use crate::plan::status::{assess, Assessment};
 use crate::plan::{self, StageGraph, StageKind};
 use crate::project::Project;
@@ -196,7 +196,7 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
                 .stages
                 .iter()
                 .zip(&states)
-                .filter(|(_, st)| StageState::from(*st) == StageState::Ran)
+                .filter(|(_, st)| st.state == StageState::Ran)
                 .map(|(s, _)| &s.def),
         ),
         git: GitState::of(&spec.dir),
@@ -207,21 +207,20 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
     let (mut failed, mut blocked, mut interrupted) = (0, 0, false);
     let (mut published, mut trained) = (Vec::new(), Vec::new());
     for (s, st) in graph.stages.iter().zip(&states) {
-        let state = StageState::from(st);
-        let (mut duration_s, mut error, mut log) = (None, None, None);
-        match st {
-            exec::StageState::Done(StageOutcome::Ran { duration }) => {
-                duration_s = Some(duration.as_secs_f64());
-            }
-            exec::StageState::Done(StageOutcome::Failed { error: e, log: l }) => {
+        let state = st.state;
+        let duration_s = st.duration.map(|d| d.as_secs_f64());
+        let log = st.log.as_ref().map(|l| l.display().to_string());
+        let mut error = st.error.clone();
+        match state {
+            StageState::Failed => {
                 failed += 1;
-                failures.push((s.def.name.clone(), e.clone(), l.clone()));
-                error = Some(e.clone());
-                log = l.as_ref().map(|l| l.display().to_string());
+                let e = error.clone().unwrap_or_default();
+                failures.push((s.def.name.clone(), e, st.log.clone()));
             }
-            exec::StageState::Blocked { failed_input } => {
+            StageState::Blocked => {
                 blocked += 1;
-                error = Some(format!("input `{failed_input}` failed"));
+                let input = st.failed_input.as_deref().unwrap_or("?");
+                error = Some(format!("input `{input}` failed"));
             }
             _ => {}
         }

@@ -13,8 +13,9 @@ use crate::cache::CacheStore;
 use crate::figures::{line_panels, training_curve_panels, LinePanel, Series, TrainingRun};
 use crate::tables::escape_html as esc;
 
-/// Most members drawn with overlaid curves: more panels than this stop being readable.
-const MAX_CURVE_PANELS: usize = 12;
+/// Members per chart of overlaid curves: more panels than this in one image stop being readable,
+/// so a bigger sweep gets several charts (every member is drawn).
+const CURVE_PANELS_PER_CHART: usize = 12;
 
 pub fn curves_section(c: &Comparison, store: &CacheStore, tmp: &Path) -> anyhow::Result<String> {
     let mut notes = String::new();
@@ -41,7 +42,7 @@ pub fn curves_section(c: &Comparison, store: &CacheStore, tmp: &Path) -> anyhow:
         }
     }
     let mut groups = Vec::new();
-    for m in c.members.iter().take(MAX_CURVE_PANELS) {
+    for m in &c.members {
         let rows: Vec<&String> = c
             .runs
             .iter()
@@ -71,13 +72,25 @@ pub fn curves_section(c: &Comparison, store: &CacheStore, tmp: &Path) -> anyhow:
     if groups.is_empty() {
         return Ok(notes + "<p>no training curves to overlay</p>\n");
     }
-    let png = tmp.join("curves.png");
-    training_curve_panels(
-        &png,
-        "Training curves of each member, runs overlaid",
-        &groups,
-    )?;
-    Ok(notes + &image(&png, "Training curves: one panel per member, one colour per run (solid train, dashed validation).")?)
+    let charts = groups.len().div_ceil(CURVE_PANELS_PER_CHART);
+    let mut html = notes;
+    for (k, part) in groups.chunks(CURVE_PANELS_PER_CHART).enumerate() {
+        let png = tmp.join(format!("curves-{k}.png"));
+        let title = if charts == 1 {
+            "Training curves of each member, runs overlaid".to_string()
+        } else {
+            format!(
+                "Training curves of each member, runs overlaid ({} of {charts})",
+                k + 1
+            )
+        };
+        training_curve_panels(&png, &title, part)?;
+        html += &image(
+            &png,
+            "Training curves: one panel per member, one colour per run (solid train, dashed validation).",
+        )?;
+    }
+    Ok(html)
 }
 
 pub fn rate_distortion(c: &Comparison, tmp: &Path) -> anyhow::Result<Option<String>> {

@@ -7,6 +7,7 @@ use std::sync::mpsc::{channel, Sender};
 use super::events::{Event, ProgressHandle, StageOutcome};
 use super::executor::Executor;
 use super::job::StageJob;
+use super::state::{StageResult, StageState};
 use crate::plan::StageGraph;
 
 #[derive(Debug, Clone, Copy)]
@@ -19,21 +20,6 @@ pub struct Limits {
     pub gpus: usize,
 }
 
-/// What happened to each stage in a run.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StageState {
-    /// Not selected, or not needed because everything reading it was cached.
-    Skipped,
-    Cached,
-    Done(StageOutcome),
-    /// An input failed, so this stage was not started.
-    Blocked {
-        failed_input: String,
-    },
-    /// The run was interrupted before this stage started.
-    NotStarted,
-}
-
 /// Runs every stage with `need[i]`; stages not needed must already be cached (`cached[i]`).
 pub fn run_stages(
     graph: &StageGraph,
@@ -43,15 +29,15 @@ pub fn run_stages(
     executor: &dyn Executor,
     events: Option<Sender<Event>>,
     cancel: &AtomicBool,
-) -> Vec<StageState> {
+) -> Vec<StageResult> {
     let n = graph.len();
-    let mut state: Vec<StageState> = (0..n)
+    let mut state: Vec<StageResult> = (0..n)
         .map(|i| {
-            if cached[i] {
+            StageResult::of(if cached[i] {
                 StageState::Cached
             } else {
                 StageState::Skipped
-            }
+            })
         })
         .collect();
     let dependents = graph.dependents();
@@ -61,7 +47,7 @@ pub fn run_stages(
     let mut ready: Vec<usize> = (0..n).filter(|&i| need[i] && waiting_on[i] == 0).collect();
     for i in 0..n {
         if need[i] {
-            state[i] = StageState::NotStarted;
+            state[i] = StageResult::of(StageState::NotStarted);
         }
     }
     let (done_tx, done_rx) = channel::<(usize, StageOutcome)>();
@@ -88,7 +74,7 @@ pub fn run_stages(
                         });
                     }
                     block_dependents(graph, &dependents, need, i, &mut state);
-                    state[i] = StageState::Done(outcome);
+                    state[i] = StageResult::from(outcome);
                     continue;
                 }
                 let fits = (cores_used + res.cores <= limits.cores || running == 0)
@@ -128,7 +114,7 @@ pub fn run_stages(
             }
             if outcome.succeeded() {
                 for &j in &dependents[i] {
-                    if need[j] && state[j] == StageState::NotStarted {
+                    if need[j] && state[j].state == StageState::NotStarted {
                         waiting_on[j] -= 1;
                         if waiting_on[j] == 0 {
                             ready.push(j);
@@ -139,7 +125,7 @@ pub fn run_stages(
             } else if !matches!(outcome, StageOutcome::Cancelled) {
                 block_dependents(graph, &dependents, need, i, &mut state);
             }
-            state[i] = StageState::Done(outcome);
+            state[i] = StageResult::from(outcome);
         }
     });
     state
@@ -166,15 +152,13 @@ fn block_dependents(
     dependents: &[Vec<usize>],
     need: &[bool],
     failed: usize,
-    state: &mut [StageState],
+    state: &mut [StageResult],
 ) {
     let name = graph.stages[failed].def.name.clone();
     let mut stack = dependents[failed].clone();
     while let Some(j) = stack.pop() {
-        if need[j] && state[j] == StageState::NotStarted {
-            state[j] = StageState::Blocked {
-                failed_input: name.clone(),
-            };
+        if need[j] && state[j].state == StageState::NotStarted {
+            state[j] = StageResult::blocked_by(name.clone());
             stack.extend(&dependents[j]);
         }
     }

@@ -1,79 +1,9 @@
-//! What became of a stage in a run, and of the run as a whole: one typed enum each, written to
-//! records as the same strings format 1 used (`cached`, `ran`, …; `succeeded`, …).
+//! How a run ended ([`RunStatus`]), and the stage state it is made of (one enum, defined by
+//! execution in `exec::state`), both recorded as the strings format 1 used.
 
 use serde::{Deserialize, Serialize};
 
-use crate::exec::{self, StageOutcome};
-
-/// A stage's state in a recorded run. The scheduler's [`exec::StageState`] maps onto it
-/// (`From`), the planner's `miss_reason`, the CLI's counts and the report read it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StageState {
-    /// Its cache entry existed (before the run, or written by another run while we waited).
-    Cached,
-    Ran,
-    Failed,
-    /// An input failed, so it was not started.
-    Blocked,
-    Cancelled,
-    /// The run was interrupted before it started.
-    NotStarted,
-    /// Not selected, or not needed because everything reading it was cached.
-    Skipped,
-}
-
-impl StageState {
-    pub const ALL: [StageState; 7] = [
-        StageState::Cached,
-        StageState::Ran,
-        StageState::Failed,
-        StageState::Blocked,
-        StageState::Cancelled,
-        StageState::NotStarted,
-        StageState::Skipped,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StageState::Cached => "cached",
-            StageState::Ran => "ran",
-            StageState::Failed => "failed",
-            StageState::Blocked => "blocked",
-            StageState::Cancelled => "cancelled",
-            StageState::NotStarted => "not-started",
-            StageState::Skipped => "skipped",
-        }
-    }
-
-    /// Its output is in the cache after the run (so it can be published).
-    pub fn succeeded(self) -> bool {
-        matches!(self, StageState::Cached | StageState::Ran)
-    }
-
-    /// It started, or should have, but did not finish: the run was cut short.
-    pub fn unfinished(self) -> bool {
-        matches!(
-            self,
-            StageState::Blocked | StageState::NotStarted | StageState::Cancelled
-        )
-    }
-}
-
-impl From<&exec::StageState> for StageState {
-    fn from(s: &exec::StageState) -> Self {
-        match s {
-            exec::StageState::Skipped => StageState::Skipped,
-            exec::StageState::Cached => StageState::Cached,
-            exec::StageState::Done(StageOutcome::Ran { .. }) => StageState::Ran,
-            exec::StageState::Done(StageOutcome::CachedByOther) => StageState::Cached,
-            exec::StageState::Done(StageOutcome::Failed { .. }) => StageState::Failed,
-            exec::StageState::Done(StageOutcome::Cancelled) => StageState::Cancelled,
-            exec::StageState::Blocked { .. } => StageState::Blocked,
-            exec::StageState::NotStarted => StageState::NotStarted,
-        }
-    }
-}
+pub use crate::exec::state::StageState;
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
