@@ -26,6 +26,7 @@ mod metrics_classify;
 mod metrics_latent;
 mod metrics_pca;
 mod model_conv;
+mod model_conv_train;
 mod model_device;
 mod model_grad;
 mod model_resident;
