@@ -249,8 +249,16 @@ pub fn require(feature: &str) -> bool {
             .output()
             .is_err()
             .then(|| "no git on PATH (apt-get install git)".to_string()),
-        "slurm" => pipeline::exec::slurm::cluster_unavailable()
-            .map(|why| format!("{why} (scripts/slurm-test-cluster.sh starts one)")),
+        // Asked once per test binary: without a controller `sinfo` hangs ~25 s before failing.
+        "slurm" => {
+            static SLURM_MISSING: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+            SLURM_MISSING
+                .get_or_init(|| {
+                    pipeline::exec::slurm::cluster_unavailable()
+                        .map(|why| format!("{why} (scripts/slurm-test-cluster.sh starts one)"))
+                })
+                .clone()
+        }
         other => panic!("require: unknown feature `{other}`"),
     };
     let Some(reason) = missing else { return true };
