@@ -272,7 +272,7 @@ pub fn render(c: &Comparison, store: &CacheStore) -> anyhow::Result<String> {
     out.push_str("<h2>Rate–distortion</h2>\n");
     out.push_str(
         &rate_distortion(c, tmp.path())?
-            .unwrap_or_else(|| "<p>no VAE members with β and KL in these runs</p>\n".into()),
+            .unwrap_or_else(|| "<p>not drawn: rate–distortion curves need VAE members swept over β (a <code>beta</code> sweep axis); these runs have none</p>\n".into()),
     );
     out.push_str("<h2>Figures side by side</h2>\n");
     out.push_str(&side_by_side(c)?);
