@@ -1,6 +1,7 @@
 //! The convolutional model (`architecture = "conv"`): its convolutions against a direct
 //! convolution loop, whole-network gradients against finite differences (dfdx ops, f64) for
 //! every variant, and the CPU fast path against dfdx (training is in `model_conv_train`).
+use super::model_grad::{assert_close, numeric_grad, randn, uniform};
 use dfdx::prelude::*;
 use pipeline::model::autodiff::{self, LayerTensors};
 use pipeline::model::config::{Activation, Likelihood, ModelConfig, Noise, Variant};
@@ -8,18 +9,6 @@ use pipeline::model::conv::ConvLayout;
 use pipeline::model::conv_ops::conv_layer;
 use pipeline::model::network::Architecture;
 use pipeline::model::objective::{loss_and_grad, Batch, TermWeights, Workspace};
-use pipeline::model::rng::Rng;
-
-fn randn(n: usize, key: u64) -> Vec<f64> {
-    let mut v = vec![0.0; n];
-    Rng::from_key(&[key]).fill_normal(&mut v);
-    v
-}
-
-fn uniform(n: usize, key: u64) -> Vec<f64> {
-    let mut rng = Rng::from_key(&[key]);
-    (0..n).map(|_| rng.uniform() as f64).collect()
-}
 
 /// An 8×8 image through two k4 s2 p1 convolutions (8 → 4 → 2), or a non-square 7×5 through
 /// two k3 s1 p0 ones (7×5 → 5×3 → 3×1).
@@ -183,30 +172,6 @@ fn a_conv_layer_is_the_direct_convolution_and_its_transpose_the_adjoint() {
         assert!(
             (lhs - rhs).abs() < 1e-10 * (1.0 + lhs.abs()),
             "{lhs} vs {rhs}"
-        );
-    }
-}
-
-/// Central-difference gradient of `f` at `x`.
-fn numeric_grad(x: &[f64], f: impl Fn(&[f64]) -> f64) -> Vec<f64> {
-    const H: f64 = 1e-6;
-    (0..x.len())
-        .map(|i| {
-            let (mut a, mut b) = (x.to_vec(), x.to_vec());
-            a[i] += H;
-            b[i] -= H;
-            (f(&a) - f(&b)) / (2.0 * H)
-        })
-        .collect()
-}
-
-fn assert_close(what: &str, got: &[f64], want: &[f64], tol: f64) {
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        let err = (g - w).abs() / (1.0 + w.abs());
-        assert!(
-            err < tol,
-            "{what}[{i}]: {g} vs reference {w} (rel err {err:e})"
         );
     }
 }

@@ -9,19 +9,19 @@ use pipeline::model::rng::Rng;
 
 const H: f64 = 1e-6;
 
-fn randn(n: usize, key: u64) -> Vec<f64> {
+pub(crate) fn randn(n: usize, key: u64) -> Vec<f64> {
     let mut v = vec![0.0; n];
     Rng::from_key(&[key]).fill_normal(&mut v);
     v
 }
 
-fn uniform(n: usize, key: u64) -> Vec<f64> {
+pub(crate) fn uniform(n: usize, key: u64) -> Vec<f64> {
     let mut rng = Rng::from_key(&[key]);
     (0..n).map(|_| rng.uniform() as f64).collect()
 }
 
 /// Central-difference gradient of `f` at `x`.
-fn numeric_grad(x: &[f64], f: impl Fn(&[f64]) -> f64) -> Vec<f64> {
+pub(crate) fn numeric_grad(x: &[f64], f: impl Fn(&[f64]) -> f64) -> Vec<f64> {
     (0..x.len())
         .map(|i| {
             let (mut a, mut b) = (x.to_vec(), x.to_vec());
@@ -32,7 +32,7 @@ fn numeric_grad(x: &[f64], f: impl Fn(&[f64]) -> f64) -> Vec<f64> {
         .collect()
 }
 
-fn assert_close(what: &str, got: &[f64], want: &[f64], tol: f64) {
+pub(crate) fn assert_close(what: &str, got: &[f64], want: &[f64], tol: f64) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         let err = (g - w).abs() / (1.0 + w.abs());

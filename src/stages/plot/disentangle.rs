@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use anyhow::Context;
 
-use super::images::traversed_units;
+use super::images::{traversal_rows, traversal_value_labels};
 use super::registry::{need, About, Canvas, Figure, Reason};
-use super::sweep::{split_images, variant_name, Member, Sweep};
-use crate::figures::{self, GridPanel, GridRow, LinePanel, Series};
+use super::sweep::{variant_name, Member, Sweep};
+use crate::figures::{self, GridPanel, LinePanel, Series};
 use crate::metrics::latent::{mutual_information_gap, Mig, MIG_BINS};
 use crate::metrics::stats::mean_sd;
 use crate::model::Variant;
@@ -208,30 +208,13 @@ impl Figure for FactorTraversals {
                 m.label, mig.mig
             ));
         }
-        let dim = sweep.dim();
-        let values: Vec<f32> = (0..9).map(|i| -3.0 + 0.75 * i as f32).collect();
-        let base = m.model.encode(sweep.test_images(1)).0;
-        let rows = traversed_units(&m.model, &sweep.test.images, dim)
-            .into_iter()
-            .map(|u| {
-                let codes: Vec<f32> = values
-                    .iter()
-                    .flat_map(|&v| {
-                        let mut c = base.clone();
-                        c[u] = v;
-                        c
-                    })
-                    .collect();
-                GridRow {
-                    label: unit_label(u, &mig, &sweep.test.header.factor_names),
-                    images: split_images(&m.model.decode_pixels(&codes), dim),
-                }
-            })
-            .collect();
+        let rows = traversal_rows(m, sweep, |u| {
+            unit_label(u, &mig, &sweep.test.header.factor_names)
+        });
         let panel = GridPanel {
             title: format!("{} (β = {}, MIG {:.2})", m.label, m.beta(), mig.mig),
             corner_label: "value".into(),
-            column_labels: values.iter().map(|v| format!("{v}")).collect(),
+            column_labels: traversal_value_labels(),
             rows,
         };
         let title = format!("Latent traversals of the best-MIG VAE ({}-D)", m.latent());

@@ -204,30 +204,11 @@ impl Figure for Traversals {
         let Some(z) = group.first().map(|m| m.latent()) else {
             return Ok(());
         };
-        let dim = sweep.dim();
-        let values: Vec<f32> = (0..9).map(|i| -3.0 + 0.75 * i as f32).collect();
-        let value_labels: Vec<String> = values.iter().map(|v| format!("{v}")).collect();
+        let value_labels = traversal_value_labels();
         let panels: Vec<GridPanel> = group
             .iter()
             .map(|m| {
-                let base = m.model.encode(sweep.test_images(1)).0;
-                let rows = traversed_units(&m.model, &sweep.test.images, dim)
-                    .into_iter()
-                    .map(|u| {
-                        let codes: Vec<f32> = values
-                            .iter()
-                            .flat_map(|&v| {
-                                let mut c = base.clone();
-                                c[u] = v;
-                                c
-                            })
-                            .collect();
-                        GridRow {
-                            label: format!("z{}", u + 1),
-                            images: split_images(&m.model.decode_pixels(&codes), dim),
-                        }
-                    })
-                    .collect();
+                let rows = traversal_rows(m, sweep, |u| format!("z{}", u + 1));
                 GridPanel {
                     title: format!("β = {}", m.beta()),
                     corner_label: "value".into(),
@@ -277,6 +258,41 @@ fn traversal_group(sweep: &Sweep) -> Vec<&Member> {
 /// The latent units to traverse: all of them up to [`MAX_TRAVERSED`], otherwise the most
 /// active ones (largest variance of the encoder mean over test images), most active first;
 /// the first ten by index would often be collapsed units that change nothing.
+/// The values each traversed unit takes, from −3 to 3 (the prior's ±3 sd).
+const TRAVERSAL_VALUES: [f32; 9] = [-3.0, -2.25, -1.5, -0.75, 0.0, 0.75, 1.5, 2.25, 3.0];
+
+pub(super) fn traversal_value_labels() -> Vec<String> {
+    TRAVERSAL_VALUES.iter().map(|v| format!("{v}")).collect()
+}
+
+/// One row per traversed unit of `m`: the first test image's code with that unit set to each of
+/// [`TRAVERSAL_VALUES`], decoded; `label` names the row by unit index.
+pub(super) fn traversal_rows(
+    m: &Member,
+    sweep: &Sweep,
+    label: impl Fn(usize) -> String,
+) -> Vec<GridRow> {
+    let dim = sweep.dim();
+    let base = m.model.encode(sweep.test_images(1)).0;
+    traversed_units(&m.model, &sweep.test.images, dim)
+        .into_iter()
+        .map(|u| {
+            let codes: Vec<f32> = TRAVERSAL_VALUES
+                .iter()
+                .flat_map(|&v| {
+                    let mut c = base.clone();
+                    c[u] = v;
+                    c
+                })
+                .collect();
+            GridRow {
+                label: label(u),
+                images: split_images(&m.model.decode_pixels(&codes), dim),
+            }
+        })
+        .collect()
+}
+
 pub(super) fn traversed_units(model: &TrainedModel, images: &[f32], dim: usize) -> Vec<usize> {
     let k = model.config.latent_dim;
     if k <= MAX_TRAVERSED {
