@@ -58,18 +58,6 @@ pub fn reset_peak_rss() -> bool {
     false
 }
 
-/// Called in a forked child before `exec`: on Linux the kernel SIGKILLs it the moment its
-/// parent dies. Elsewhere this does nothing; the command stage's watcher process (see
-/// `stages::command_watch`) kills the stage's process group on every system anyway, this is
-/// only the faster path. Async-signal-safe.
-pub fn kill_when_parent_dies() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: prctl with PR_SET_PDEATHSIG takes a signal number and touches no memory.
-    unsafe {
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-    }
-}
-
 /// Waits until `child` exits or `cancelled()` turns true (then `None`, the child left running).
 /// The exit wakes us at once: on Linux through a pidfd (`poll` returns the moment the child
 /// exits; the timeout only bounds how late a cancellation is seen), elsewhere, or on kernels

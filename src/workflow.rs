@@ -44,19 +44,28 @@ pub fn plan(
         None
     };
     let assessment = assess(&graph, &roots, &store, last.as_ref());
-    // Saved so that any stage that would run can also be run by key (`pipeline exec-stage`).
-    for (i, s) in graph.stages.iter().enumerate() {
-        if assessment.need[i] {
-            StageJob::from_planned(s)
-                .save(&store)
-                .map_err(|e| at_path(e, "save a stage job in", &store.root.join("jobs")))?;
-        }
-    }
     Ok(Planned {
         spec,
         graph,
         assessment,
     })
+}
+
+impl Planned {
+    /// Saves the job of every stage that would run, so each can also be run by key
+    /// (`pipeline exec-stage`, as a cluster node does). `pipeline plan` does this; a local run
+    /// does not need it (a file per stage is a good part of a trivial stage's cost), and the
+    /// SLURM executor saves each job as it submits it.
+    pub fn save_jobs(&self, store: &crate::cache::CacheStore) -> anyhow::Result<()> {
+        for (i, s) in self.graph.stages.iter().enumerate() {
+            if self.assessment.need[i] {
+                StageJob::from_planned(s)
+                    .save(store)
+                    .map_err(|e| at_path(e, "save a stage job in", &store.root.join("jobs")))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The executor the run uses, with the limits it runs under: SLURM jobs wait in the cluster's

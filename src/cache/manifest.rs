@@ -22,6 +22,14 @@ pub struct Manifest {
     pub pipeline_version: String,
 }
 
+/// The part of a manifest that says whether its entry is intact; the rest is skipped unparsed.
+#[derive(Debug, Deserialize)]
+pub struct ManifestHead {
+    pub format: u32,
+    pub key: StageKey,
+    pub outputs: Vec<OutputFile>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct OutputFile {
     /// Relative to the entry's `out/` folder, `/`-separated.

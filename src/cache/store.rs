@@ -7,14 +7,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
 
-use super::manifest::{mtime_ns, Manifest, MANIFEST_FORMAT};
+use super::manifest::{mtime_ns, Manifest, ManifestHead, MANIFEST_FORMAT};
 use super::transfer::{move_dir, sync_tree};
 use crate::error::FsContext;
 use crate::plan::StageKey;
 
 #[derive(Debug, Clone)]
 pub enum CacheStatus {
-    Hit(Box<Manifest>),
+    Hit,
     Miss,
     /// An entry exists but does not match its manifest; it will be moved aside and recomputed.
     Corrupt(String),
@@ -110,7 +110,8 @@ impl CacheStore {
             }
             Err(e) => return CacheStatus::Corrupt(format!("manifest unreadable: {e}")),
         };
-        let m: Manifest = match serde_json::from_slice(&bytes) {
+        // Only what the check needs is parsed (a no-op rerun checks every entry).
+        let m: ManifestHead = match serde_json::from_slice(&bytes) {
             Ok(m) => m,
             Err(e) => return CacheStatus::Corrupt(format!("manifest unparsable: {e}")),
         };
@@ -152,7 +153,7 @@ impl CacheStore {
                 }
             }
         }
-        CacheStatus::Hit(Box::new(m))
+        CacheStatus::Hit
     }
 
     pub fn begin(&self, key: &StageKey) -> anyhow::Result<TempEntry> {

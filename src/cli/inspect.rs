@@ -12,6 +12,7 @@ use crate::workflow;
 
 pub fn plan(project: &Project, spec: SpecArgs, json: bool) -> anyhow::Result<()> {
     let p = workflow::plan(project, &spec.spec, &spec.set, &spec.stages, true, None)?;
+    p.save_jobs(&project.store())?;
     let a = &p.assessment;
     if json {
         let stages: Vec<serde_json::Value> = p

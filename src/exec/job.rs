@@ -52,7 +52,7 @@ impl StageJob {
         let path = Self::path(store, key);
         let text = std::fs::read(&path).with_context(|| {
             format!(
-                "failed to read job {} (run `pipeline run` or `pipeline plan` first)",
+                "failed to read job {} (run `pipeline plan` on the spec first)",
                 path.display()
             )
         })?;

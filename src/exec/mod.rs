@@ -3,6 +3,7 @@
 pub mod events;
 pub mod executor;
 pub mod job;
+pub mod process_group;
 pub mod progress;
 pub mod run_stage;
 pub mod scheduler;

@@ -48,7 +48,7 @@ fn execute_inner(
         ));
     }
     match store.status(&job.key, false) {
-        CacheStatus::Hit(_) => return Ok(StageOutcome::CachedByOther),
+        CacheStatus::Hit => return Ok(StageOutcome::CachedByOther),
         CacheStatus::Corrupt(reason) => {
             let moved = store.quarantine(&job.key)?;
             progress.note(format!(

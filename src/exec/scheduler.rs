@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Sender};
+use std::sync::Mutex;
 
 use super::events::{Event, ProgressHandle, StageOutcome};
 use super::executor::Executor;
@@ -51,8 +52,25 @@ pub fn run_stages(
         }
     }
     let (done_tx, done_rx) = channel::<(usize, StageOutcome)>();
+    let (work_tx, work_rx) = channel::<(usize, StageJob, ProgressHandle)>();
+    let work_rx = Mutex::new(work_rx);
     let (mut running, mut cores_used, mut gpus_used) = (0usize, 0usize, 0usize);
+    // A fixed pool of workers, not a thread per stage: starting a thread costs about as much
+    // as a trivial stage's own work.
+    let workers = limits.jobs.max(1).min(need.iter().filter(|&&x| x).count());
     std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (work_rx, done_tx) = (&work_rx, done_tx.clone());
+            scope.spawn(move || loop {
+                let next = work_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                let Ok((i, job, progress)) = next else { break };
+                progress.send(Event::Started {
+                    stage: job.def.name.clone(),
+                });
+                let outcome = executor.run(&job, &progress, cancel);
+                let _ = done_tx.send((i, outcome));
+            });
+        }
         loop {
             // Launch in plan order whatever fits; an oversized stage runs alone.
             let mut k = 0;
@@ -89,16 +107,11 @@ pub fn run_stages(
                 gpus_used += res.gpus;
                 let job = StageJob::from_planned(&graph.stages[i]);
                 let progress = ProgressHandle::new(&job.def.name, events.clone());
-                let tx = done_tx.clone();
-                scope.spawn(move || {
-                    progress.send(Event::Started {
-                        stage: job.def.name.clone(),
-                    });
-                    let outcome = executor.run(&job, &progress, cancel);
-                    let _ = tx.send((i, outcome));
-                });
+                let _ = work_tx.send((i, job, progress));
             }
             if running == 0 {
+                // No worker has anything left to do: closing the queue lets them leave.
+                drop(work_tx);
                 break;
             }
             let (i, outcome) = done_rx.recv().expect("workers hold a sender");
@@ -128,6 +141,8 @@ pub fn run_stages(
             state[i] = StageResult::from(outcome);
         }
     });
+    // No stage runs any more: the command stages' watcher can go.
+    super::process_group::release();
     state
 }
 

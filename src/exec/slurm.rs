@@ -126,6 +126,9 @@ impl SlurmExecutor {
     }
 
     fn submit(&self, job: &StageJob) -> Result<(String, PathBuf), String> {
+        // What the node's `pipeline exec-stage KEY` runs (and checks against KEY).
+        job.save(&self.store)
+            .map_err(|e| format!("failed to save the stage's job: {e:#}"))?;
         let dir = self.store.root.join("logs").join("slurm");
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("failed to create {}: {e}", dir.display()))?;
@@ -161,7 +164,7 @@ impl SlurmExecutor {
         log: PathBuf,
         started: Instant,
     ) -> StageOutcome {
-        let cached = matches!(self.store.status(&job.key, false), CacheStatus::Hit(_));
+        let cached = matches!(self.store.status(&job.key, false), CacheStatus::Hit);
         if state == "COMPLETED" && cached {
             return StageOutcome::Ran {
                 duration: started.elapsed(),
@@ -186,7 +189,7 @@ impl Executor for SlurmExecutor {
 
     fn run(&self, job: &StageJob, progress: &ProgressHandle, cancel: &AtomicBool) -> StageOutcome {
         // Another run may have committed it since this one planned: never submit a cached stage.
-        if matches!(self.store.status(&job.key, false), CacheStatus::Hit(_)) {
+        if matches!(self.store.status(&job.key, false), CacheStatus::Hit) {
             return StageOutcome::CachedByOther;
         }
         let started = Instant::now();
@@ -209,8 +212,7 @@ impl Executor for SlurmExecutor {
                 Some(_) => {}
                 None => {
                     // Forgotten by the controller: the cache entry is the completion marker.
-                    let state = if matches!(self.store.status(&job.key, false), CacheStatus::Hit(_))
-                    {
+                    let state = if matches!(self.store.status(&job.key, false), CacheStatus::Hit) {
                         "COMPLETED"
                     } else {
                         "UNKNOWN (the controller no longer knows it)"

@@ -49,7 +49,7 @@ pub fn assess(
         .collect();
     let cached: Vec<bool> = cache
         .iter()
-        .map(|c| matches!(c, CacheStatus::Hit(_)))
+        .map(|c| matches!(c, CacheStatus::Hit))
         .collect();
     let mut need = vec![false; n];
     let mut seen = vec![false; n];

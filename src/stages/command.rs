@@ -5,9 +5,7 @@
 //! `{inputs}` / `PIPELINE_INPUTS` name a file of `name<TAB>path` lines, one per input: a stage
 //! with thousands of inputs reads that instead of hitting the kernel's per-argument limit.
 
-use std::io::{self, Write};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use std::collections::BTreeMap;
@@ -91,20 +89,18 @@ impl StageImpl for CommandStage {
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log);
-        // The stage runs in a process group of its own (so Ctrl-C is ours to forward), led by
-        // a watcher that kills the whole group if we die, even by SIGKILL.
-        let mut group = StageGroup::start().context("failed to start the stage's watcher")?;
-        group.adopt(&mut command);
-        let mut child = command.spawn().context("failed to start `sh`")?;
+        // The stage runs in the run's process group (so Ctrl-C is ours to forward), whose
+        // watcher kills the whole group if we die, even by SIGKILL.
+        let mut child =
+            crate::exec::process_group::spawn(&mut command).context("failed to start `sh`")?;
         // Returns the moment `sh` exits; a Ctrl-C is seen within CANCEL_CHECK.
         let Some(status) =
             crate::platform::wait_child(&mut child, CANCEL_CHECK, || ctx.cancelled())?
         else {
-            group.kill();
+            crate::exec::process_group::kill_all();
             let _ = child.wait();
             bail!("cancelled");
         };
-        drop(group);
         if !status.success() {
             match status.code() {
                 Some(code) => bail!("command exited with status {code}"),
@@ -171,77 +167,4 @@ fn unreplaced_placeholder(cmd: &str) -> Option<String> {
         }
     }
     None
-}
-
-/// The process group of one running command stage. Its leader is a watcher, `sh` reading a
-/// pipe that only this process writes to: a line means the stage is over and it exits; end of
-/// file means `pipeline` died (a crash or `kill -9`, which no handler sees), and it kills its
-/// whole group, so no subshell of the stage outlives the run and writes into a rerun's output.
-/// It works on every Unix; on Linux the kernel also kills `sh` itself at once (pdeathsig).
-struct StageGroup {
-    watcher: Child,
-    pgid: libc::pid_t,
-    release: Option<ChildStdin>,
-}
-
-impl StageGroup {
-    fn start() -> io::Result<StageGroup> {
-        let mut watcher = Command::new("/bin/sh");
-        watcher
-            .args(["-c", "read -r line || kill -s KILL 0"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        // SAFETY: setpgid is async-signal-safe.
-        unsafe {
-            watcher.pre_exec(|| join_group(0));
-        }
-        let mut watcher = watcher.spawn()?;
-        let release = watcher.stdin.take();
-        Ok(StageGroup {
-            pgid: watcher.id() as libc::pid_t,
-            watcher,
-            release,
-        })
-    }
-
-    /// Makes `command` start in this group.
-    fn adopt(&self, command: &mut Command) {
-        let pgid = self.pgid;
-        // SAFETY: setpgid and prctl are async-signal-safe.
-        unsafe {
-            command.pre_exec(move || {
-                join_group(pgid)?;
-                crate::platform::kill_when_parent_dies();
-                Ok(())
-            });
-        }
-    }
-
-    /// Kills every process of the group, the watcher included.
-    fn kill(&mut self) {
-        // SAFETY: kill takes plain integers.
-        unsafe { libc::kill(-self.pgid, libc::SIGKILL) };
-        self.release = None;
-        let _ = self.watcher.wait();
-    }
-}
-
-impl Drop for StageGroup {
-    fn drop(&mut self) {
-        // The stage ended: the watcher leaves without killing anything.
-        if let Some(mut release) = self.release.take() {
-            let _ = release.write_all(b"done\n");
-        }
-        let _ = self.watcher.wait();
-    }
-}
-
-/// `setpgid(0, pgid)` in a forked child: 0 starts a new group led by the child.
-fn join_group(pgid: libc::pid_t) -> io::Result<()> {
-    // SAFETY: setpgid takes plain integers.
-    if unsafe { libc::setpgid(0, pgid) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
 }

@@ -220,7 +220,7 @@ fn exec_stage_runs_one_stage_by_key_through_the_same_cache() {
     let unplanned = p.run(&["exec-stage", &"ab".repeat(32)]);
     assert_eq!(unplanned.status.code(), Some(1));
     assert!(
-        stderr(&unplanned).contains("run `pipeline run` or `pipeline plan` first"),
+        stderr(&unplanned).contains("run `pipeline plan` on the spec first"),
         "{}",
         stderr(&unplanned)
     );
