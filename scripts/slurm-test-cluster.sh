@@ -80,6 +80,10 @@ SchedulerType=sched/backfill
 SchedulerParameters=batch_sched_delay=0
 EnforcePartLimits=ALL
 MinJobAge=3600
+# A job over its time limit is killed at once (no grace minute, 2 s from SIGTERM to SIGKILL),
+# so the time-limit test takes about a minute, not three.
+OverTimeLimit=0
+KillWait=2
 ReturnToService=2
 JobCompType=jobcomp/filetxt
 JobCompLoc=/var/log/slurm/jobcomp.txt

@@ -62,7 +62,7 @@ pub fn plan(stages: usize, repeat: usize) -> anyhow::Result<()> {
         phases[1].push(t.elapsed());
         let t = Instant::now();
         let roots: Vec<usize> = (0..g.len()).collect();
-        crate::plan::status::assess(&g, &roots, &project.store(), None);
+        crate::workflow::assess::assess(&g, &roots, &project.store(), None);
         phases[2].push(t.elapsed());
         let t = Instant::now();
         let p = workflow::plan(&project, &spec, &[], &[], false, None)?;

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use super::args::{DagFormat, SpecArgs};
 use crate::error::UserError;
-use crate::plan::status::StageStatus;
 use crate::project::Project;
 use crate::registry::{runs, why};
 use crate::workflow;
+use crate::workflow::assess::StageStatus;
 
 pub fn plan(project: &Project, spec: SpecArgs, json: bool) -> anyhow::Result<()> {
     let p = workflow::plan(project, &spec.spec, &spec.set, &spec.stages, true, None)?;
@@ -87,7 +87,7 @@ pub fn plan(project: &Project, spec: SpecArgs, json: bool) -> anyhow::Result<()>
     Ok(())
 }
 
-fn summary(a: &crate::plan::status::Assessment) -> serde_json::Value {
+fn summary(a: &crate::workflow::assess::Assessment) -> serde_json::Value {
     serde_json::json!({
         "cached": a.count(|s| matches!(s, StageStatus::Cached)),
         "will_run": a.count(|s| matches!(s, StageStatus::WillRun { .. })),

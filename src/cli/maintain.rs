@@ -4,11 +4,11 @@ use std::collections::{BTreeMap, HashSet};
 
 use crate::cache::{gc, CacheStatus};
 use crate::error::UserError;
+use crate::exec::RunEnv;
 use crate::exec::{run_stage::execute_stage, Event, ProgressHandle, StageJob, StageOutcome};
 use crate::plan::StageKey;
 use crate::project::Project;
 use crate::registry::runs;
-use crate::stages::RunEnv;
 
 pub fn exec_stage(
     project: &Project,
@@ -41,7 +41,14 @@ pub fn exec_stage(
     progress.send(Event::Started {
         stage: job.def.name.clone(),
     });
-    let outcome = execute_stage(&job, &store, &env, &progress, &cancel);
+    let outcome = execute_stage(
+        &job,
+        crate::stages::RUNNERS,
+        &store,
+        &env,
+        &progress,
+        &cancel,
+    );
     let _ = tx.send(Event::Finished {
         stage: job.def.name.clone(),
         outcome: outcome.clone(),
@@ -57,7 +64,7 @@ pub fn exec_stage(
             // On a cluster node this output is the job's log: show why, not only that.
             if let Some(log) = log.filter(|l| l.is_file()) {
                 eprintln!("stage log {}:", log.display());
-                for line in crate::stages::StageLog::tail(&log, 8).lines() {
+                for line in crate::exec::StageLog::tail(&log, 8).lines() {
                     eprintln!("  | {line}");
                 }
             }

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use super::args::{ExecutorArg, ProgressMode, SpecArgs};
 use crate::error::UserError;
 use crate::exec::Limits;
+use crate::exec::StageLog;
 use crate::project::Project;
 use crate::registry::StageState;
 use crate::spec::executor::ExecutorKind;
-use crate::stages::StageLog;
 use crate::workflow::{self, RunOptions};
 
 pub fn default_parallelism() -> usize {

@@ -3,11 +3,11 @@
 
 use std::sync::atomic::AtomicBool;
 
+use super::context::{RunEnv, Runners};
 use super::events::{ProgressHandle, StageOutcome};
 use super::job::StageJob;
 use super::run_stage::execute_stage;
 use crate::cache::CacheStore;
-use crate::stages::RunEnv;
 
 pub trait Executor: Sync {
     fn run(&self, job: &StageJob, progress: &ProgressHandle, cancel: &AtomicBool) -> StageOutcome;
@@ -18,13 +18,15 @@ pub trait Executor: Sync {
     }
 }
 
+/// Runs stages in this process, with the kinds' code it was handed.
 pub struct LocalExecutor {
+    pub runners: Runners,
     pub store: CacheStore,
     pub env: RunEnv,
 }
 
 impl Executor for LocalExecutor {
     fn run(&self, job: &StageJob, progress: &ProgressHandle, cancel: &AtomicBool) -> StageOutcome {
-        execute_stage(job, &self.store, &self.env, progress, cancel)
+        execute_stage(job, self.runners, &self.store, &self.env, progress, cancel)
     }
 }

@@ -1,5 +1,8 @@
-//! Execution: stage jobs, the executor interface (local, SLURM), the scheduler, progress events.
+//! Execution: stage jobs, the stage-runner interface and context, the executor interface (local,
+//! SLURM), the scheduler, progress events. It knows no stage kind: the workflow hands it the
+//! kinds' runners.
 
+pub mod context;
 pub mod events;
 pub mod executor;
 pub mod job;
@@ -10,6 +13,7 @@ pub mod scheduler;
 pub mod slurm;
 pub mod state;
 
+pub use context::{RunEnv, Runners, StageContext, StageLog, StageRunner};
 pub use events::{Event, ProgressHandle, StageOutcome};
 pub use executor::{Executor, LocalExecutor};
 pub use job::StageJob;

@@ -6,20 +6,21 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use super::context::{RunEnv, Runners, StageContext, StageLog};
 use super::events::{ProgressHandle, StageOutcome};
 use super::job::StageJob;
 use crate::cache::{CacheStatus, CacheStore, LockWait, Manifest, StageLock};
 use crate::error::FsContext;
-use crate::stages::{runner_for, RunEnv, StageContext, StageLog};
 
 pub fn execute_stage(
     job: &StageJob,
+    runners: Runners,
     store: &CacheStore,
     env: &RunEnv,
     progress: &ProgressHandle,
     cancel: &AtomicBool,
 ) -> StageOutcome {
-    match execute_inner(job, store, env, progress, cancel) {
+    match execute_inner(job, runners, store, env, progress, cancel) {
         Ok(outcome) => outcome,
         Err(e) if cancel.load(Ordering::Relaxed) => {
             let _ = e;
@@ -34,6 +35,7 @@ pub fn execute_stage(
 
 fn execute_inner(
     job: &StageJob,
+    runners: Runners,
     store: &CacheStore,
     env: &RunEnv,
     progress: &ProgressHandle,
@@ -91,7 +93,7 @@ fn execute_inner(
         cancel,
     };
     let started = Instant::now();
-    let result = runner_for(job.def.kind).run(&ctx);
+    let result = runners.get(job.def.kind).run(&ctx);
     if cancel.load(Ordering::Relaxed) {
         log.line("# cancelled");
         return Ok(StageOutcome::Cancelled);

@@ -16,8 +16,8 @@ use super::events::{ProgressHandle, StageOutcome};
 use super::executor::Executor;
 use super::job::StageJob;
 use crate::cache::{CacheStatus, CacheStore};
+use crate::platform::shell_quote;
 use crate::spec::executor::ExecutorSpec;
-use crate::stages::command::shell_quote;
 
 /// How often the queue is asked about the run's jobs (one `squeue` call for all of them).
 const POLL: Duration = Duration::from_millis(200);

@@ -4,7 +4,6 @@ pub mod build;
 pub mod graph;
 pub mod key;
 pub mod stage;
-pub mod status;
 
 pub use build::build_graph;
 pub use graph::{GraphBuilder, GraphError, PlannedStage, StageGraph};

@@ -15,6 +15,7 @@ use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
 use super::{StageContext, StageImpl};
+use crate::platform::shell_quote;
 
 pub struct CommandStage;
 
@@ -145,18 +146,6 @@ fn env_name(name: &str) -> String {
             }
         })
         .collect()
-}
-
-/// `s` as one word for `sh` (quoted only when it has to be).
-pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,".contains(c))
-    {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
 }
 
 fn unreplaced_placeholder(cmd: &str) -> Option<String> {

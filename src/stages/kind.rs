@@ -10,7 +10,8 @@ use std::marker::PhantomData;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{StageContext, StageKind, StageRunner};
+use super::{StageContext, StageKind};
+use crate::exec::StageRunner;
 
 /// What one stage kind declares about itself (turborepo's `TaskHashable`, split in two).
 pub trait StageImpl: 'static {
@@ -58,7 +59,7 @@ macro_rules! stage_kinds {
                 match self { $(StageKind::$kind => $name,)* }
             }
 
-            pub fn runner(self) -> &'static dyn $crate::stages::StageRunner {
+            pub fn runner(self) -> &'static dyn $crate::exec::StageRunner {
                 use $crate::stages::kind::Typed;
                 match self {
                     $(StageKind::$kind => &Typed::<$imp>(std::marker::PhantomData),)*

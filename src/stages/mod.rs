@@ -1,8 +1,8 @@
-//! Stage implementations behind one small interface; the executor knows nothing of their kinds.
-//! The list below is the only place a stage kind is registered.
+//! Stage implementations behind the executor's one small interface (`exec::StageRunner`); the
+//! executor knows nothing of their kinds. The list below is the only place a stage kind is
+//! registered, and `RUNNERS` is the table the workflow hands to the executor.
 
 pub mod command;
-pub mod context;
 pub mod download;
 pub mod evaluate;
 pub mod kind;
@@ -11,7 +11,8 @@ pub mod preprocess;
 pub mod report;
 pub mod train;
 
-pub use context::{RunEnv, StageContext, StageLog};
+// Private: the kinds' modules see the executor's context as `super::StageContext`.
+use crate::exec::{Runners, StageContext};
 pub use kind::{KindOf, StageImpl};
 
 kind::stage_kinds! {
@@ -31,10 +32,8 @@ kind::stage_kinds! {
     Command = "command" => command::CommandStage,
 }
 
-/// Computes one stage's outputs into `ctx.out`. Returning `Ok` commits them to the cache.
-pub trait StageRunner: Sync {
-    fn run(&self, ctx: &StageContext) -> anyhow::Result<()>;
-}
+/// Every kind's code, by kind: what the workflow hands to whichever executor runs stages here.
+pub const RUNNERS: Runners = Runners(StageKind::runner);
 
 /// Why this build cannot run a stage, if it cannot (planning marks such stages blocked).
 pub fn cannot_run(def: &crate::plan::StageDef) -> Option<String> {
@@ -42,8 +41,4 @@ pub fn cannot_run(def: &crate::plan::StageDef) -> Option<String> {
         return Some("device = \"cuda\" needs a build with `--features cuda`".into());
     }
     None
-}
-
-pub fn runner_for(kind: StageKind) -> &'static dyn StageRunner {
-    kind.runner()
 }

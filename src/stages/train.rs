@@ -45,7 +45,7 @@ impl TrainParams {
 /// Reports epochs to the progress display and the log, and passes Ctrl-C to the trainer.
 struct StageObserver<'a> {
     progress: ProgressHandle,
-    log: &'a super::StageLog,
+    log: &'a crate::exec::StageLog,
     cancel: &'a std::sync::atomic::AtomicBool,
     epochs: usize,
 }

@@ -150,6 +150,41 @@ fn issue_12_a_job_killed_by_scancel_leaves_nothing_and_the_rerun_completes() {
     assert!(stderr(&again).contains("1 ran"), "{}", stderr(&again));
 }
 
+/// SLURM's time limits are whole minutes (and it checks them about every 30 s), so this waits
+/// for about a minute: a job killed at its limit must leave nothing in the cache, be reported
+/// as TIMEOUT, and run again (without the limit) on the rerun.
+#[test]
+fn issue_12_a_job_killed_at_its_time_limit_leaves_nothing_and_the_rerun_completes() {
+    if !require("slurm") {
+        return;
+    }
+    let p = TestProject::new();
+    let slow = p.write("slow", "");
+    let spec = |limit: &str| {
+        format!(
+            "[executor.command]\ntime = \"{limit}\"\n\n[[command]]\nname = \"tl-long\"\n\
+             cmd = \"echo part > {{out}}/o; while [ -e {} ]; do sleep 0.2; done\"\noutputs = [\"o\"]\n",
+            slow.display()
+        )
+    };
+    p.write("spec.toml", &spec("1"));
+    let started = std::time::Instant::now();
+    let out = slurm_run(&p, "spec.toml");
+    let err = stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("TIMEOUT"), "{err}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(55),
+        "killed after {:?}, before its one-minute limit: {err}",
+        started.elapsed()
+    );
+    assert!(p.cache_entries().is_empty(), "{:?}", p.cache_entries());
+    std::fs::remove_file(&slow).unwrap();
+    let again = slurm_run(&p, "spec.toml");
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(stderr(&again).contains("1 ran"), "{}", stderr(&again));
+}
+
 #[test]
 fn issue_12_ctrl_c_empties_the_queue_of_the_runs_jobs() {
     if !require("slurm") {

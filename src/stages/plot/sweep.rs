@@ -9,12 +9,12 @@ use anyhow::Context;
 
 use super::{PlotContext, PlotParams};
 use crate::data::{read_prepared, PreparedSplit, PreprocessSummary};
+use crate::exec::StageContext;
 use crate::model::{load_checkpoint, TrainedModel, Variant};
 use crate::plan::Input;
 use crate::stages::evaluate::{EvalMetrics, METRICS_FILE};
 use crate::stages::preprocess::TEST_SPLIT;
 use crate::stages::train::MODEL_FILE;
-use crate::stages::StageContext;
 
 /// One sweep member with everything the figures read.
 pub struct Member {

@@ -1,4 +1,5 @@
-//! What a running stage sees besides its typed params and context: inputs, output, log, cancel.
+//! What a running stage sees besides its typed params and context: inputs, output, log, cancel;
+//! and the interface every stage kind's code implements for the executor (`StageRunner`).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -7,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use crate::exec::events::ProgressHandle;
-use crate::exec::job::StageJob;
+use super::events::ProgressHandle;
+use super::job::StageJob;
 use crate::plan::Input;
 
 /// Settings of the whole run that do not change any stage's output.
@@ -50,6 +51,23 @@ impl StageContext<'_> {
 
     pub fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+/// Computes one stage's outputs into `ctx.out`. Returning `Ok` commits them to the cache.
+/// Implemented by every stage kind (in `stages/`); the executor only ever sees this.
+pub trait StageRunner: Sync {
+    fn run(&self, ctx: &StageContext) -> anyhow::Result<()>;
+}
+
+/// The code of each stage kind, as the workflow hands it to the executor (`stages::RUNNERS`):
+/// execution depends on this interface, not on the kinds.
+#[derive(Clone, Copy)]
+pub struct Runners(pub fn(crate::plan::StageKind) -> &'static dyn StageRunner);
+
+impl Runners {
+    pub fn get(self, kind: crate::plan::StageKind) -> &'static dyn StageRunner {
+        (self.0)(kind)
     }
 }
 

@@ -1,9 +1,12 @@
 //! What a run would do: which stages are cached, which will run and why, which are blocked.
+//!
+//! Here and not in `plan/`: it weighs the plan against the cache and the last run's record,
+//! which sit above the plan.
 
 use rayon::prelude::*;
 
-use super::graph::StageGraph;
 use crate::cache::{CacheStatus, CacheStore};
+use crate::plan::StageGraph;
 use crate::registry::{why, RunRecord};
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -102,7 +105,7 @@ pub fn assess(
 fn miss_reason(
     cache: &CacheStatus,
     last: Option<&crate::registry::StageRecord>,
-    now: &super::KeyInputs,
+    now: &crate::plan::KeyInputs,
 ) -> String {
     if let CacheStatus::Corrupt(why) = cache {
         return format!("cache entry is corrupt ({why})");

@@ -1,20 +1,22 @@
 //! One `pipeline run` (or `plan`) from spec to run record: load, plan, assess, execute, record, publish.
 
+pub mod assess;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 
 use crate::error::{at_path, UserError};
+use crate::exec::RunEnv;
 use crate::exec::{self, Event, Limits, LocalExecutor, StageJob};
-use crate::plan::status::{assess, Assessment};
 use crate::plan::{self, StageGraph, StageKind};
 use crate::project::Project;
 use crate::registry::provenance::{self, GitState};
 use crate::registry::{runs, RunRecord, RunStatus, StageRecord, StageState};
 use crate::spec::executor::ExecutorKind;
 use crate::spec::{self, Spec};
-use crate::stages::RunEnv;
+use assess::{assess, Assessment};
 
 pub struct Planned {
     pub spec: Spec,
@@ -79,7 +81,14 @@ fn executor_for(
     Ok(match opts.executor.unwrap_or(spec.executor.kind) {
         ExecutorKind::Local => {
             let store = project.store();
-            (Box::new(LocalExecutor { store, env }), opts.limits)
+            (
+                Box::new(LocalExecutor {
+                    runners: crate::stages::RUNNERS,
+                    store,
+                    env,
+                }),
+                opts.limits,
+            )
         }
         ExecutorKind::Slurm => {
             if let Some(why) = exec::slurm::cluster_unavailable() {
