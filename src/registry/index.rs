@@ -43,8 +43,9 @@ pub struct IndexEntry {
     pub stage_seconds: f64,
     /// First line of the run's error, if it has one.
     pub error: Option<String>,
-    /// The spec's values after `--set`, by dotted path (`train.lr`); lists and arrays of
-    /// tables as JSON arrays.
+    /// The spec's values after `--set`, by dotted path (`train.lr`); lists as JSON arrays.
+    /// Arrays of tables (`[[command]]`) are left out: no dotted path names one of their
+    /// values, and a sweep of thousands of commands would put its whole spec in every line.
     pub values: BTreeMap<String, serde_json::Value>,
 }
 
@@ -132,6 +133,7 @@ fn flatten(prefix: &str, v: &toml::Value, out: &mut BTreeMap<String, serde_json:
                 flatten(&path, v, out);
             }
         }
+        toml::Value::Array(items) if items.iter().any(toml::Value::is_table) => {}
         v => {
             let json = serde_json::to_value(v).unwrap_or(serde_json::Value::Null);
             out.insert(prefix.to_owned(), json);
