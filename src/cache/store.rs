@@ -110,7 +110,9 @@ impl CacheStore {
         for (path, what) in [(&dir, "the entry folder"), (&out, "its out/ folder")] {
             match std::fs::symlink_metadata(path) {
                 Ok(m) if m.file_type().is_symlink() => {
-                    return CacheStatus::Corrupt(format!("{what} is a symbolic link (not followed)"))
+                    return CacheStatus::Corrupt(format!(
+                        "{what} is a symbolic link (not followed)"
+                    ))
                 }
                 Ok(m) if m.is_dir() => {}
                 Ok(_) => return CacheStatus::Corrupt(format!("{what} is not a folder")),
@@ -241,7 +243,10 @@ fn listed_file(
     real_dirs: &mut std::collections::HashSet<String>,
 ) -> Result<Option<std::fs::Metadata>, String> {
     let parts: Vec<&str> = rel.split('/').collect();
-    if parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..") {
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || *p == "." || *p == "..")
+    {
         return Err(format!("output path {rel} is not a plain path inside out/"));
     }
     for depth in 1..parts.len() {
@@ -251,7 +256,9 @@ fn listed_file(
         }
         match std::fs::symlink_metadata(out.join(&sub)) {
             Ok(m) if m.file_type().is_symlink() => {
-                return Err(format!("output folder {sub} is a symbolic link (not followed)"))
+                return Err(format!(
+                    "output folder {sub} is a symbolic link (not followed)"
+                ))
             }
             Ok(m) if m.is_dir() => {
                 real_dirs.insert(sub);

@@ -210,7 +210,7 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         repeat: usize,
     },
-    /// Per-stage overhead of the local executor: a sweep-shaped DAG of N trivial command stages
+    /// Per-stage overhead of the executor: a sweep-shaped DAG of N trivial command stages
     /// (first run, no-op rerun, one-parameter rerun).
     Exec {
         #[arg(long, default_value_t = 503)]
@@ -220,6 +220,10 @@ pub enum BenchCommand {
         /// Time this `pipeline` binary instead (e.g. an older build, for before/after).
         #[arg(long)]
         with: Option<PathBuf>,
+        /// Run the stages through this executor (`slurm`: as jobs of the cluster reachable from
+        /// here, with the project in the current folder, which the nodes must share).
+        #[arg(long, value_enum, default_value_t = ExecutorArg::Local)]
+        executor: ExecutorArg,
     },
 }
 

@@ -49,16 +49,22 @@ pub fn sweep_spec(stages: usize, seed: u64) -> String {
     s
 }
 
-pub fn exec(stages: usize, jobs: usize, with: Option<PathBuf>) -> anyhow::Result<()> {
+pub fn exec(stages: usize, jobs: usize, with: Option<PathBuf>, slurm: bool) -> anyhow::Result<()> {
     let bin = match with {
         Some(b) => b,
         None => std::env::current_exe()?,
     };
-    let dir = tempfile::tempdir()?;
+    // A cluster's nodes must see the project: under the current folder, not a node-local /tmp.
+    let dir = if slurm {
+        tempfile::tempdir_in(".")?
+    } else {
+        tempfile::tempdir()?
+    };
     let spec = dir.path().join("bench.toml");
     let total = 3 + 2 * (stages.saturating_sub(3).max(2) / 2);
+    let executor = if slurm { "slurm" } else { "local" };
     let mut line = format!(
-        "bench exec: {total} stages, --jobs {jobs}, {}:",
+        "bench exec: {total} stages, --executor {executor} --jobs {jobs}, {}:",
         bin.display()
     );
     let phases = [
@@ -68,8 +74,16 @@ pub fn exec(stages: usize, jobs: usize, with: Option<PathBuf>) -> anyhow::Result
     ];
     for (phase, seed) in phases {
         std::fs::write(&spec, sweep_spec(stages, seed))?;
-        let secs = timed_run(&bin, dir.path(), &spec, jobs)?;
+        let (secs, stderr) = timed_run(&bin, dir.path(), &spec, jobs, executor)?;
         let _ = write!(line, " {phase} {secs:.3} s,");
+        if seed == 0 && phase == "first run" {
+            let per = 1e3 * secs / total as f64;
+            let _ = write!(line, " ({per:.2} ms per stage),");
+        }
+        // The SLURM executor's own cost per job, apart from the cluster's scheduling.
+        if let Some(s) = stderr.lines().find_map(|l| l.strip_prefix("SLURM: ")) {
+            let _ = write!(line, " [{s}],");
+        }
     }
     line.pop();
     println!("{line}");
@@ -77,7 +91,13 @@ pub fn exec(stages: usize, jobs: usize, with: Option<PathBuf>) -> anyhow::Result
 }
 
 /// Seconds one `pipeline run` takes, failing if it fails.
-fn timed_run(bin: &Path, project: &Path, spec: &Path, jobs: usize) -> anyhow::Result<f64> {
+fn timed_run(
+    bin: &Path,
+    project: &Path,
+    spec: &Path,
+    jobs: usize,
+    executor: &str,
+) -> anyhow::Result<(f64, String)> {
     let t = Instant::now();
     let out = Command::new(bin)
         .arg("--project")
@@ -85,6 +105,12 @@ fn timed_run(bin: &Path, project: &Path, spec: &Path, jobs: usize) -> anyhow::Re
         .arg("run")
         .arg(spec)
         .args(["--jobs", &jobs.to_string(), "--progress", "none"])
+        // Named only when not local, so builds from before the SLURM executor can be timed.
+        .args(if executor == "local" {
+            vec![]
+        } else {
+            vec!["--executor", executor]
+        })
         .output()?;
     let secs = t.elapsed().as_secs_f64();
     anyhow::ensure!(
@@ -93,5 +119,5 @@ fn timed_run(bin: &Path, project: &Path, spec: &Path, jobs: usize) -> anyhow::Re
         bin.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    Ok(secs)
+    Ok((secs, String::from_utf8_lossy(&out.stderr).into_owned()))
 }

@@ -50,9 +50,12 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
             Some(dir) => crate::compare::bench::generate(&dir, runs),
             None => crate::compare::bench::run(runs),
         },
-        Command::Bench(BenchCommand::Exec { stages, jobs, with }) => {
-            bench_exec::exec(stages, jobs, with)
-        }
+        Command::Bench(BenchCommand::Exec {
+            stages,
+            jobs,
+            with,
+            executor,
+        }) => bench_exec::exec(stages, jobs, with, executor == args::ExecutorArg::Slurm),
         Command::Bench(BenchCommand::Train {
             architecture,
             hidden,

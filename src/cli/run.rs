@@ -77,6 +77,9 @@ pub fn run(
         report.failures.len(),
         report.blocked
     );
+    if let Some(summary) = crate::exec::slurm::submission_summary() {
+        eprintln!("{summary}");
+    }
     match &report.finish_error {
         None => eprintln!("results: {}", report.results.display()),
         Some(_) => eprintln!(

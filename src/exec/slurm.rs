@@ -193,7 +193,9 @@ impl Executor for SlurmExecutor {
             return StageOutcome::CachedByOther;
         }
         let started = Instant::now();
-        let (id, log) = match self.submit(job) {
+        let submitted = self.submit(job);
+        note_submission(started.elapsed());
+        let (id, log) = match submitted {
             Ok(submitted) => submitted,
             Err(error) => return StageOutcome::Failed { error, log: None },
         };
@@ -226,6 +228,25 @@ impl Executor for SlurmExecutor {
         live_jobs().remove(&id);
         outcome
     }
+}
+
+/// How many jobs this process submitted and the time spent submitting them (saving the job,
+/// `sbatch`): the executor's own per-stage cost, apart from the cluster's scheduling.
+static SUBMISSIONS: Mutex<(u32, Duration)> = Mutex::new((0, Duration::ZERO));
+
+fn note_submission(took: Duration) {
+    let mut s = SUBMISSIONS.lock().unwrap_or_else(|e| e.into_inner());
+    s.0 += 1;
+    s.1 += took;
+}
+
+/// "SLURM: N jobs submitted, X ms per submission", when this process submitted any.
+pub fn submission_summary() -> Option<String> {
+    let (n, total) = *SUBMISSIONS.lock().unwrap_or_else(|e| e.into_inner());
+    (n > 0).then(|| {
+        let per = total.as_secs_f64() * 1e3 / n as f64;
+        format!("SLURM: {n} jobs submitted, {per:.1} ms per submission (job file + sbatch)")
+    })
 }
 
 fn scancel(id: &str) {
