@@ -55,6 +55,12 @@ pub fn exec_stage(
     });
     drop((tx, progress));
     let _ = display.join();
+    // What the node committed is on disk before the job counts as done.
+    if matches!(outcome, StageOutcome::Ran { .. }) {
+        store
+            .sync()
+            .map_err(|e| crate::error::FsError::new("flush to disk", &store.root, e))?;
+    }
     match outcome {
         StageOutcome::Ran { .. } | StageOutcome::CachedByOther => Ok(()),
         StageOutcome::Cancelled => {

@@ -326,6 +326,8 @@ fn record_and_publish(
 ) -> (PathBuf, Option<anyhow::Error>) {
     let state = project.state_dir();
     let dir = runs::results_dir(&project.results_dir(), record);
+    // The stages' commits reach the disk before the record that lists them.
+    let flushed = project.store().sync();
     let saved = runs::save(&state, record);
     let publish = || -> anyhow::Result<()> {
         runs::publish_outputs(&dir, published)?;
@@ -347,10 +349,13 @@ fn record_and_publish(
         runs::publish_record(&dir, record, &bytes)
     };
     let published = publish().context("failed to publish the run's results");
-    let failure = match (saved, published) {
-        (Ok(_), Ok(())) => return (dir, None),
-        (Err(e), _) => e.context("failed to save the run record"),
-        (Ok(_), Err(e)) => e,
+    let flushed = flushed
+        .map_err(|e| anyhow::Error::from(crate::error::FsError::new("flush to disk", &state, e)));
+    let failure = match (flushed, saved, published) {
+        (Ok(()), Ok(_), Ok(())) => return (dir, None),
+        (Err(e), _, _) => e,
+        (_, Err(e), _) => e.context("failed to save the run record"),
+        (_, Ok(_), Err(e)) => e,
     };
     record.status = RunStatus::Failed;
     record.error = Some(format!("{failure:#}"));
