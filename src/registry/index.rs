@@ -91,7 +91,7 @@ impl IndexEntry {
                 .error
                 .as_ref()
                 .map(|e| e.lines().next().unwrap_or("").to_owned()),
-            values: spec_values(&r.spec_text, &r.overrides),
+            values: crate::spec::values::of(&r.spec_text, &r.overrides),
         }
     }
 
@@ -103,41 +103,6 @@ impl IndexEntry {
         let mut line = serde_json::to_string(self).expect("an index entry serializes");
         line.push('\n');
         line
-    }
-}
-
-/// The spec's effective values by dotted path: its text with the `--set` overrides applied.
-fn spec_values(text: &str, overrides: &[String]) -> BTreeMap<String, serde_json::Value> {
-    let mut out = BTreeMap::new();
-    let Ok(mut table) = toml::from_str::<toml::Table>(text) else {
-        return out;
-    };
-    for raw in overrides {
-        if let Ok(o) = crate::spec::source::Override::parse(raw) {
-            let _ = o.apply(&mut table);
-        }
-    }
-    flatten("", &toml::Value::Table(table), &mut out);
-    out
-}
-
-fn flatten(prefix: &str, v: &toml::Value, out: &mut BTreeMap<String, serde_json::Value>) {
-    match v {
-        toml::Value::Table(t) => {
-            for (k, v) in t {
-                let path = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                flatten(&path, v, out);
-            }
-        }
-        toml::Value::Array(items) if items.iter().any(toml::Value::is_table) => {}
-        v => {
-            let json = serde_json::to_value(v).unwrap_or(serde_json::Value::Null);
-            out.insert(prefix.to_owned(), json);
-        }
     }
 }
 

@@ -85,13 +85,27 @@ pub fn read_raw(path: &Path, set: &[String]) -> Result<(SpecSource, RawSpec), Sp
         return Err(SpecErrors(errors));
     }
     let src = SpecSource::new(path, text, overrides);
-    let raw: RawSpec =
+    // Parsed once, as a table: the typed spec and the values the run index keeps come from it.
+    let mut table: toml::Table =
         toml::from_str(&src.text).map_err(|e| SpecErrors(vec![file_error(&src, &e)]))?;
+    let raw = match RawSpec::deserialize(toml::Value::Table(table.clone())) {
+        Ok(raw) => raw,
+        // Read again from the text for the error: only that one knows the line.
+        Err(e) => {
+            let spanned = toml::from_str::<RawSpec>(&src.text).err();
+            let err = match &spanned {
+                Some(e) => file_error(&src, e),
+                None => file_error(&src, &e),
+            };
+            return Err(SpecErrors(vec![err]));
+        }
+    };
+    let raws = || src.overrides.iter().map(|o| o.raw.clone()).collect();
     if src.overrides.is_empty() {
+        super::values::remember(&src.text, raws(), &table);
         return Ok((src, raw));
     }
     // Re-read with each override applied in turn, so a bad one is named.
-    let mut table: toml::Table = toml::from_str(&src.text).expect("parsed above");
     let mut last = raw;
     for o in &src.overrides {
         let location = Location::Override(o.raw.clone());
@@ -115,6 +129,7 @@ pub fn read_raw(path: &Path, set: &[String]) -> Result<(SpecSource, RawSpec), Sp
             SpecErrors(vec![err])
         })?;
     }
+    super::values::remember(&src.text, raws(), &table);
     Ok((src, last))
 }
 

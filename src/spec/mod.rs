@@ -14,6 +14,7 @@ pub mod source;
 mod sweep;
 mod validate;
 pub mod validated;
+pub mod values;
 pub mod variant;
 
 use std::path::Path;
