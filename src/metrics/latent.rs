@@ -295,7 +295,8 @@ mod tests {
             .chunks(3)
             .flat_map(|v| [v[2] as f32 * -3.0, v[0] as f32 * 0.5 + 7.0, v[1] as f32])
             .collect();
-        let mig = mutual_information_gap(&codes, &factors, n, 3, 3, MIG_BINS, MigUnits::All).unwrap();
+        let mig =
+            mutual_information_gap(&codes, &factors, n, 3, 3, MIG_BINS, MigUnits::All).unwrap();
         assert!((mig.mig - 1.0).abs() < 1e-9, "{mig:?}");
         assert!(mig.per_factor.iter().all(|g| (g - 1.0).abs() < 1e-9));
         // The unit that copies a factor has MI = H(factor) with it, zero with the others.
@@ -316,7 +317,8 @@ mod tests {
                 [s * (a + b), s * (a - b), v[2] as f32]
             })
             .collect();
-        let mig = mutual_information_gap(&codes, &factors, n, 3, 3, MIG_BINS, MigUnits::All).unwrap();
+        let mig =
+            mutual_information_gap(&codes, &factors, n, 3, 3, MIG_BINS, MigUnits::All).unwrap();
         assert!(mig.per_factor[0] < 0.1, "{mig:?}");
         assert!(mig.per_factor[1] < 0.1, "{mig:?}");
         // The untouched third factor keeps its gap of 1, so the mean is about 1/3.
@@ -335,8 +337,8 @@ mod tests {
             .collect();
         let all = mutual_information_gap(&codes, &factors, n, 4, 3, MIG_BINS, MigUnits::All);
         assert!(all.unwrap().per_factor[0].abs() < 1e-9);
-        let mig = mutual_information_gap(&codes, &factors, n, 4, 3, MIG_BINS, MigUnits::Active)
-            .unwrap();
+        let mig =
+            mutual_information_gap(&codes, &factors, n, 4, 3, MIG_BINS, MigUnits::Active).unwrap();
         assert!((mig.mig - 1.0).abs() < 1e-9, "{mig:?}");
         assert!(mig.mutual_information[1].iter().all(|&mi| mi == 0.0));
     }

@@ -255,7 +255,8 @@ mod tests {
         // Unit 0 copies factor 1, unit 1 is constant.
         let factors: Vec<u32> = (0..16).flat_map(|i| [i % 2, i / 4]).collect();
         let codes: Vec<f32> = (0..16).flat_map(|i| [(i / 4) as f32, 0.0]).collect();
-        let mig = mutual_information_gap(&codes, &factors, 16, 2, 2, MIG_BINS, MigUnits::All).unwrap();
+        let mig =
+            mutual_information_gap(&codes, &factors, 16, 2, 2, MIG_BINS, MigUnits::All).unwrap();
         let names = ["colour".to_owned(), "scale".to_owned()];
         assert_eq!(
             unit_label(0, &mig, &names),
