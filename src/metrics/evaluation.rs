@@ -61,6 +61,9 @@ pub struct EvalMetrics {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub principal_angles_deg: Vec<f64>,
     pub mig: Option<f64>,
+    /// Which units the MIG scored (`[evaluate] mig_units`); absent in earlier files: all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mig_units: Option<super::MigUnits>,
     pub seconds: f64,
 }
 

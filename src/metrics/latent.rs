@@ -1,6 +1,8 @@
 //! Latent-space diagnostics: active units (Burda et al. 2016) and the mutual information gap
 //! (MIG, Chen et al. 2018).
 
+use serde::{Deserialize, Serialize};
+
 use super::{check_len, check_matrix, MetricsError, MetricsResult};
 
 /// Burda et al.'s threshold on `Cov_x(E_q[z_u | x])` for a unit to count as active.
@@ -48,6 +50,29 @@ pub fn active_units(
     })
 }
 
+/// Which latent units MIG scores.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MigUnits {
+    /// Every unit, as disentanglement_lib does.
+    #[default]
+    All,
+    /// Only active units ([`ACTIVE_UNIT_THRESHOLD`]); an inactive one counts as carrying no
+    /// information. Its posterior is the prior, so Chen et al.'s MI (under q(z|x)) is about
+    /// 0, but the histogram of its near-constant means is stretched over all the bins (the
+    /// binning is scale-free) and shows spurious MI that closes the gap of the real unit.
+    Active,
+}
+
+impl MigUnits {
+    pub const NAMES: &'static [&'static str] = &["all", "active"];
+
+    /// Serde helper: stage parameters leave the default out so earlier keys stay valid.
+    pub fn is_all(&self) -> bool {
+        *self == MigUnits::All
+    }
+}
+
 /// Result of [`mutual_information_gap`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mig {
@@ -55,7 +80,7 @@ pub struct Mig {
     pub mig: f64,
     /// Normalised gap per factor (NaN for a constant factor, which is left out of the mean).
     pub per_factor: Vec<f64>,
-    /// `mutual_information[latent][factor]` in nats.
+    /// `mutual_information[latent][factor]` in nats (0 for a unit left out by [`MigUnits`]).
     pub mutual_information: Vec<Vec<f64>>,
     /// Entropy of each factor in nats.
     pub factor_entropy: Vec<f64>,
@@ -136,8 +161,8 @@ fn mutual_information(a: &[usize], a_levels: usize, b: &[usize], b_levels: usize
 /// ground-truth factors (`factors`, any `u32` values).
 ///
 /// Each latent is discretised into `bins` equal-width bins; for each factor the two largest
-/// mutual informations over latents are taken, their difference is divided by the factor's
-/// entropy, and the result is averaged over factors.
+/// mutual informations over the scored latents (`units`) are taken, their difference is divided
+/// by the factor's entropy, and the result is averaged over factors.
 pub fn mutual_information_gap(
     codes: &[f32],
     factors: &[u32],
@@ -145,6 +170,7 @@ pub fn mutual_information_gap(
     k: usize,
     f: usize,
     bins: usize,
+    units: MigUnits,
 ) -> MetricsResult<Mig> {
     check_matrix("latent codes", codes, n, k)?;
     check_len("factors", factors.len(), n * f)?;
@@ -153,6 +179,11 @@ pub fn mutual_information_gap(
             "MIG needs >= 2 latents, >= 1 factor, >= 2 bins, data (k {k}, f {f}, bins {bins}, n {n})"
         )));
     }
+    let scored: Vec<bool> = match units {
+        MigUnits::All => vec![true; k],
+        MigUnits::Active if n < 2 => vec![false; k],
+        MigUnits::Active => active_units(codes, n, k, ACTIVE_UNIT_THRESHOLD)?.active,
+    };
     let latent_bins: Vec<Vec<usize>> = (0..k)
         .map(|u| {
             let column: Vec<f64> = codes.iter().skip(u).step_by(k).map(|&v| v as f64).collect();
@@ -180,10 +211,14 @@ pub fn mutual_information_gap(
 
     let mutual_information: Vec<Vec<f64>> = latent_bins
         .iter()
-        .map(|z| {
+        .zip(&scored)
+        .map(|(z, &scored)| {
             factor_codes
                 .iter()
-                .map(|(v, levels)| mutual_information(z, bins, v, *levels))
+                .map(|(v, levels)| match scored {
+                    true => mutual_information(z, bins, v, *levels),
+                    false => 0.0,
+                })
                 .collect()
         })
         .collect();
@@ -260,7 +295,8 @@ mod tests {
             .chunks(3)
             .flat_map(|v| [v[2] as f32 * -3.0, v[0] as f32 * 0.5 + 7.0, v[1] as f32])
             .collect();
-        let mig = mutual_information_gap(&codes, &factors, n, 3, 3, MIG_BINS).unwrap();
+        let mig =
+            mutual_information_gap(&codes, &factors, n, 3, 3, MIG_BINS, MigUnits::All).unwrap();
         assert!((mig.mig - 1.0).abs() < 1e-9, "{mig:?}");
         assert!(mig.per_factor.iter().all(|g| (g - 1.0).abs() < 1e-9));
         // The unit that copies a factor has MI = H(factor) with it, zero with the others.
@@ -281,12 +317,30 @@ mod tests {
                 [s * (a + b), s * (a - b), v[2] as f32]
             })
             .collect();
-        let mig = mutual_information_gap(&codes, &factors, n, 3, 3, MIG_BINS).unwrap();
+        let mig =
+            mutual_information_gap(&codes, &factors, n, 3, 3, MIG_BINS, MigUnits::All).unwrap();
         assert!(mig.per_factor[0] < 0.1, "{mig:?}");
         assert!(mig.per_factor[1] < 0.1, "{mig:?}");
         // The untouched third factor keeps its gap of 1, so the mean is about 1/3.
         assert!((mig.per_factor[2] - 1.0).abs() < 1e-9);
         assert!(mig.mig < 0.4, "{mig:?}");
+    }
+
+    #[test]
+    fn an_inactive_unit_echoing_a_factor_does_not_close_its_gap() {
+        let (factors, n) = factor_grid();
+        // Unit 1 is inactive (its means vary by 0.001: variance far under 0.01) but still
+        // follows factor 0; binning is scale-free, so counted it would tie with unit 0.
+        let codes: Vec<f32> = factors
+            .chunks(3)
+            .flat_map(|v| [v[0] as f32, v[0] as f32 * 1e-3, v[1] as f32, v[2] as f32])
+            .collect();
+        let all = mutual_information_gap(&codes, &factors, n, 4, 3, MIG_BINS, MigUnits::All);
+        assert!(all.unwrap().per_factor[0].abs() < 1e-9);
+        let mig =
+            mutual_information_gap(&codes, &factors, n, 4, 3, MIG_BINS, MigUnits::Active).unwrap();
+        assert!((mig.mig - 1.0).abs() < 1e-9, "{mig:?}");
+        assert!(mig.mutual_information[1].iter().all(|&mi| mi == 0.0));
     }
 
     #[test]

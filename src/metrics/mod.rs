@@ -23,7 +23,8 @@ pub use evaluation::{
     default_iwae_images, is_default_iwae_images, iwae_image_count, EvalMetrics, DEFAULT_IWAE_IMAGES,
 };
 pub use latent::{
-    active_units, mutual_information_gap, ActiveUnits, Mig, ACTIVE_UNIT_THRESHOLD, MIG_BINS,
+    active_units, mutual_information_gap, ActiveUnits, Mig, MigUnits, ACTIVE_UNIT_THRESHOLD,
+    MIG_BINS,
 };
 pub use pca::Pca;
 pub use registry::{metric, Direction, Format, Metric, METRICS};

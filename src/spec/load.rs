@@ -39,6 +39,7 @@ const SECTION_FIELDS: &[(&str, &[&str])] = &[
             "anomaly_normal_classes",
             "pca",
             "mig",
+            "mig_units",
         ],
     ),
     ("plots", &["figures", "formats"]),

@@ -81,6 +81,7 @@ pub struct RawEvaluate {
     pub anomaly_normal_classes: Option<Vec<i64>>,
     pub pca: Option<bool>,
     pub mig: Option<bool>,
+    pub mig_units: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

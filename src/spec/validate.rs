@@ -167,6 +167,15 @@ fn evaluate(c: &mut Checker, e: RawEvaluate, ds: Option<&DatasetSpec>) -> Evalua
         anomaly_normal_classes,
         pca: e.pca.unwrap_or(true),
         mig: e.mig.unwrap_or(ds.is_some_and(|d| d.name == "shapes")),
+        mig_units: c
+            .name(
+                "evaluate.mig_units",
+                e.mig_units.as_deref(),
+                "all",
+                crate::metrics::MigUnits::NAMES,
+                super::variant::parse_name,
+            )
+            .unwrap_or_default(),
     }
 }
 

@@ -269,6 +269,9 @@ pub struct EvaluateSpec {
     pub anomaly_normal_classes: Option<Vec<u8>>,
     pub pca: bool,
     pub mig: bool,
+    /// Left out of the key at its default (all units), so earlier keys stay valid.
+    #[serde(default, skip_serializing_if = "crate::metrics::MigUnits::is_all")]
+    pub mig_units: crate::metrics::MigUnits,
 }
 
 /// The figures `plots.figures` accepts: the plot stage's figure registry.

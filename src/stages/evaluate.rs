@@ -163,6 +163,7 @@ fn evaluate(
         if let Some(f) = &test.factors {
             let nf = test.header.factor_names.len().max(1);
             let factors: Vec<u32> = f.iter().map(|&v| v as u32).collect();
+            m.mig_units = Some(p.mig_units);
             m.mig = Some(
                 metrics::latent::mutual_information_gap(
                     &test_codes,
@@ -171,6 +172,7 @@ fn evaluate(
                     k,
                     nf,
                     metrics::latent::MIG_BINS,
+                    p.mig_units,
                 )?
                 .mig,
             );

@@ -3,7 +3,9 @@
 use crate::common;
 
 use common::TestRng;
-use pipeline::metrics::{active_units, mutual_information_gap, ACTIVE_UNIT_THRESHOLD, MIG_BINS};
+use pipeline::metrics::{
+    active_units, mutual_information_gap, MigUnits, ACTIVE_UNIT_THRESHOLD, MIG_BINS,
+};
 
 const N: usize = 20_000;
 
@@ -30,7 +32,7 @@ fn latents_copying_factors_give_mig_near_one() {
         .chunks(4)
         .flat_map(|row| [row[0], row[1], rng.uniform() as f32, rng.uniform() as f32])
         .collect();
-    let mig = mutual_information_gap(&codes, &factors, N, 4, 2, MIG_BINS).unwrap();
+    let mig = mutual_information_gap(&codes, &factors, N, 4, 2, MIG_BINS, MigUnits::All).unwrap();
     assert!(mig.mig > 0.97, "{mig:?}");
     // The copy's MI equals the factor's entropy (ln 5, ln 4 for uniform factors).
     assert!((mig.mutual_information[0][0] - mig.factor_entropy[0]).abs() < 1e-9);
@@ -49,7 +51,7 @@ fn duplicated_latent_closes_the_gap() {
             [f0, 3.0 * f0, factors[i * 2 + 1] as f32]
         })
         .collect();
-    let mig = mutual_information_gap(&codes, &factors, N, 3, 2, MIG_BINS).unwrap();
+    let mig = mutual_information_gap(&codes, &factors, N, 3, 2, MIG_BINS, MigUnits::All).unwrap();
     assert!(mig.per_factor[0].abs() < 1e-9, "{mig:?}");
     assert!(mig.per_factor[1] > 0.99, "{mig:?}");
     assert!((mig.mig - 0.5).abs() < 0.01);
@@ -60,7 +62,7 @@ fn random_latents_give_mig_near_zero() {
     let mut rng = TestRng::new(3);
     let factors = factors(&mut rng);
     let codes: Vec<f32> = (0..N * 5).map(|_| rng.uniform() as f32).collect();
-    let mig = mutual_information_gap(&codes, &factors, N, 5, 2, MIG_BINS).unwrap();
+    let mig = mutual_information_gap(&codes, &factors, N, 5, 2, MIG_BINS, MigUnits::All).unwrap();
     assert!(mig.mig < 0.01, "{mig:?}");
 }
 

@@ -43,6 +43,7 @@ const CASES: &[(&str, &str, &[&str], &str, &[&str])] = &[
     ("bad slurm time", "[executor]\ntime = \"1h\"\n", &[], "spec.toml:6:8", &["`executor.time`", "is not a SLURM time limit"]),
     ("unknown executor stage kind", "[executor.trian]\ncpus = 2\n", &[], "spec.toml:5:", &["unknown key \"trian\"", "did you mean `train`?"]),
     ("zero slurm cpus", "[executor.train]\ncpus = 0\n", &[], "spec.toml:6:8", &["`executor.train.cpus`", "must be at least 1, got 0"]),
+    ("unknown mig units", "[evaluate]\nmig_units = \"activ\"\n", &[], "spec.toml:6:13", &["`evaluate.mig_units`", "unknown value \"activ\"", "did you mean `active`?"]),
     ("unknown figure", "[plots]\nfigures = [\"prior_sample\"]\n", &[], "spec.toml:6:12", &["unknown value \"prior_sample\"", "did you mean `prior_samples`?"]),
     ("adam betas out of range", "[train]\nadam_betas = [0.9, 1.5]\n", &[], "spec.toml:6:14", &["must be two numbers in [0, 1)"]),
     ("masking noise above one", "[model]\nvariant = \"denoising-ae\"\nnoise = \"masking\"\nnoise_level = 1.5\n", &[], "spec.toml:8:15", &["must be in [0, 1), got 1.5"]),

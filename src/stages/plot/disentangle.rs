@@ -149,7 +149,8 @@ fn best_member(sweep: &Sweep) -> Option<&Member> {
         .max_by(|a, b| mig(a).total_cmp(&mig(b)))
 }
 
-/// MIG recomputed from the member's test codes (as evaluate wrote them) for its MI matrix.
+/// MIG recomputed from the member's test codes (as evaluate wrote them, scoring the same units)
+/// for its MI matrix.
 fn member_mig(sweep: &Sweep, m: &Member) -> anyhow::Result<Mig> {
     let path = m.eval_dir.join(CODES_FILE);
     let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -169,6 +170,7 @@ fn member_mig(sweep: &Sweep, m: &Member) -> anyhow::Result<Mig> {
         m.latent(),
         nf,
         MIG_BINS,
+        m.metrics.mig_units.unwrap_or_default(),
     )?)
 }
 
@@ -225,6 +227,7 @@ impl Figure for FactorTraversals {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::latent::MigUnits;
 
     #[test]
     fn seeds_of_one_beta_are_one_point_and_a_single_beta_no_line() {
@@ -252,7 +255,8 @@ mod tests {
         // Unit 0 copies factor 1, unit 1 is constant.
         let factors: Vec<u32> = (0..16).flat_map(|i| [i % 2, i / 4]).collect();
         let codes: Vec<f32> = (0..16).flat_map(|i| [(i / 4) as f32, 0.0]).collect();
-        let mig = mutual_information_gap(&codes, &factors, 16, 2, 2, MIG_BINS).unwrap();
+        let mig =
+            mutual_information_gap(&codes, &factors, 16, 2, 2, MIG_BINS, MigUnits::All).unwrap();
         let names = ["colour".to_owned(), "scale".to_owned()];
         assert_eq!(
             unit_label(0, &mig, &names),
