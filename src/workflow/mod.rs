@@ -272,6 +272,10 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
     let report_parts = ReportParts::of(graph, &record, &store);
     let (results, finish_error) =
         record_and_publish(project, &mut record, &published, &trained, report_parts);
+    // Freeing a graph of thousands of stages takes longer than a no-op rerun's bookkeeping:
+    // off the path to the summary (a process that exits first leaves it to the kernel).
+    // (Should no thread start, the closure and the graph are simply dropped here.)
+    let _ = std::thread::Builder::new().spawn(move || drop(planned));
     if interrupted {
         return Err(UserError::Interrupted(format!(
             "run {} stopped; completed stages are cached",
