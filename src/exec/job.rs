@@ -39,7 +39,11 @@ impl StageJob {
             return Ok(path);
         }
         std::fs::create_dir_all(path.parent().expect("jobs dir"))?;
-        let tmp = path.with_extension(format!("json.{}", std::process::id()));
+        // Unique per call: stages with identical definitions share a key (and so a job file),
+        // and the SLURM executor saves their jobs from several threads at once.
+        static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = path.with_extension(format!("json.{}.{n}", std::process::id()));
         std::fs::write(&tmp, bytes)?;
         std::fs::rename(&tmp, &path)?;
         Ok(path)
