@@ -88,6 +88,14 @@ fn gather<T: Real>(
         .enumerate()
         .for_each(|(r, o)| {
             let img = &x[r * image..(r + 1) * image];
+            // One channel (a first convolution, a last transposed one's gradient): a plain
+            // indexed load, not a `copy_from_slice` call per value.
+            if c == 1 {
+                for (dst, s) in o.iter_mut().zip(sources) {
+                    *dst = s.map_or(T::zero(), |s| img[s as usize]);
+                }
+                return;
+            }
             for (dst, s) in o.chunks_exact_mut(c).zip(sources) {
                 match s {
                     Some(s) => dst.copy_from_slice(&img[*s as usize * c..(*s as usize + 1) * c]),
@@ -113,6 +121,14 @@ fn scatter<T: Real>(
         .for_each(|(r, d)| {
             d.fill(T::zero());
             let p = &dp[r * per_image..(r + 1) * per_image];
+            if c == 1 {
+                for (&g, s) in p.iter().zip(sources) {
+                    if let Some(s) = s {
+                        d[*s as usize] += g;
+                    }
+                }
+                return;
+            }
             for (src, s) in p.chunks_exact(c).zip(sources) {
                 if let Some(s) = s {
                     let s = *s as usize * c;
