@@ -237,7 +237,12 @@ fn conv_train_keys_hash_the_conv_revision_and_mlp_keys_do_not() {
         let spec = pipeline::spec::load(&spec, &set).unwrap_or_else(|e| panic!("{e}"));
         let g = pipeline::plan::build_graph(&spec).unwrap_or_else(|e| panic!("{e}"));
         let train = g.stages.iter().find(|s| s.def.name.starts_with("train/"));
-        train.expect("a train stage").def.params.get("conv_revision").cloned()
+        train
+            .expect("a train stage")
+            .def
+            .params
+            .get("conv_revision")
+            .cloned()
     };
     let rev = pipeline::model::conv_fast::REVISION;
     assert_eq!(
