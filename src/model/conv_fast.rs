@@ -9,9 +9,14 @@
 //! reference this is checked against.
 use rayon::prelude::*;
 
+/// Revision of what a conv model's training computes, bit for bit, hashed into conv train keys
+/// (not MLP ones). Bump it when a change alters conv results in any bit. 1 (never written):
+/// products on gemm 0.15. 2: products on gemm 0.19 ([`super::linalg::GemmRelease`]).
+pub const REVISION: u32 = 2;
+
 use super::conv::ConvLayer;
 use super::kernels;
-use super::linalg::{matmul, plain, trans, Real};
+use super::linalg::{matmul, plain, trans, Products, Real};
 
 /// Buffers of one conv stack (encoder or decoder), reused across steps.
 #[derive(Default)]
@@ -83,6 +88,14 @@ fn gather<T: Real>(
         .enumerate()
         .for_each(|(r, o)| {
             let img = &x[r * image..(r + 1) * image];
+            // One channel (a first convolution, a last transposed one's gradient): a plain
+            // indexed load, not a `copy_from_slice` call per value.
+            if c == 1 {
+                for (dst, s) in o.iter_mut().zip(sources) {
+                    *dst = s.map_or(T::zero(), |s| img[s as usize]);
+                }
+                return;
+            }
             for (dst, s) in o.chunks_exact_mut(c).zip(sources) {
                 match s {
                     Some(s) => dst.copy_from_slice(&img[*s as usize * c..(*s as usize + 1) * c]),
@@ -108,6 +121,14 @@ fn scatter<T: Real>(
         .for_each(|(r, d)| {
             d.fill(T::zero());
             let p = &dp[r * per_image..(r + 1) * per_image];
+            if c == 1 {
+                for (&g, s) in p.iter().zip(sources) {
+                    if let Some(s) = s {
+                        d[*s as usize] += g;
+                    }
+                }
+                return;
+            }
             for (src, s) in p.chunks_exact(c).zip(sources) {
                 if let Some(s) = s {
                     let s = *s as usize * c;
@@ -144,7 +165,7 @@ pub fn forward<T: Real>(
     input: &[T],
     rows: usize,
     bufs: &mut ConvBuffers<T>,
-    threads: usize,
+    with: Products,
 ) {
     for (i, l) in layers.iter().enumerate() {
         let (taps, ci, co) = (l.kernel * l.kernel, l.c_in, l.c_out());
@@ -161,16 +182,7 @@ pub fn forward<T: Real>(
             grow(&mut bufs.patches[i], m * n);
             let contributions = &mut bufs.patches[i][..m * n];
             let (xs, wp) = (&x[..m * ci], &bufs.wperm[..ci * n]);
-            matmul(
-                m,
-                n,
-                ci,
-                contributions,
-                plain(xs),
-                plain(wp),
-                false,
-                threads,
-            );
+            matmul(m, n, ci, contributions, plain(xs), plain(wp), false, with);
             scatter(pix_out * co, co, &bufs.sources[i], contributions, rows, y);
         } else {
             let (m, k) = (rows * pix_out, taps * ci);
@@ -184,16 +196,7 @@ pub fn forward<T: Real>(
                 &mut bufs.patches[i],
             );
             let p = &bufs.patches[i][..m * k];
-            matmul(
-                m,
-                co,
-                k,
-                &mut y[..m * co],
-                plain(p),
-                plain(w),
-                false,
-                threads,
-            );
+            matmul(m, co, k, &mut y[..m * co], plain(p), plain(w), false, with);
         }
         let out = &mut y[..rows * pix_out * co];
         kernels::bias_activation(out, &params[l.dense.bias()], co, l.dense.activation);
@@ -214,7 +217,7 @@ pub fn backward<T: Real>(
     bufs: &mut ConvBuffers<T>,
     delta: &mut Vec<T>,
     input_grad: bool,
-    threads: usize,
+    with: Products,
 ) {
     // `delta` and `scratch` trade places per layer; both must fit every layer's maps.
     let widest = layers
@@ -256,21 +259,12 @@ pub fn backward<T: Real>(
                 trans(&x[..m * ci]),
                 plain(dc),
                 false,
-                threads,
+                with,
             );
             permute_filters(l, &gp[..ci * n], &mut grads[l.dense.weight()], true);
             if need_dx {
                 permute_filters(l, &params[l.dense.weight()], wp, false);
-                matmul(
-                    m,
-                    ci,
-                    n,
-                    dx,
-                    plain(dc),
-                    trans(&wp[..ci * n]),
-                    false,
-                    threads,
-                );
+                matmul(m, ci, n, dx, plain(dc), trans(&wp[..ci * n]), false, with);
             }
         } else {
             let (m, k) = (rows * pix_out, taps * ci);
@@ -283,7 +277,7 @@ pub fn backward<T: Real>(
                 trans(p),
                 plain(d),
                 false,
-                threads,
+                with,
             );
             if need_dx {
                 grow(&mut bufs.dpatch, m * k);
@@ -296,7 +290,7 @@ pub fn backward<T: Real>(
                     plain(d),
                     trans(w),
                     false,
-                    threads,
+                    with,
                 );
                 scatter(pix_in * ci, ci, &bufs.sources[i], &bufs.dpatch, rows, dx);
             }

@@ -5,7 +5,7 @@ use std::ops::Range;
 use super::config::{Activation, ModelConfig};
 use super::conv::ConvLayer;
 use super::kernels;
-use super::linalg::{matmul, plain, trans, Real};
+use super::linalg::{matmul, plain, trans, GemmRelease, Products, Real};
 use super::rng::{Rng, Stream};
 use super::size::ModelShape;
 use super::ModelError;
@@ -114,6 +114,17 @@ impl Architecture {
         !self.conv_encoder.is_empty()
     }
 
+    /// How this model's products run on `threads`: conv models (every product, dense ones
+    /// too) on gemm 0.19's faster kernels, MLPs on 0.15, which their cached runs were made with.
+    pub fn products(&self, threads: usize) -> Products {
+        let gemm = if self.is_conv() {
+            GemmRelease::V0_19
+        } else {
+            GemmRelease::V0_15
+        };
+        Products { gemm, threads }
+    }
+
     pub fn latent(&self) -> usize {
         self.config.latent_dim
     }
@@ -188,7 +199,7 @@ pub fn forward_stack<T: Real>(
     input: &[T],
     rows: usize,
     acts: &mut [Vec<T>],
-    threads: usize,
+    with: Products,
 ) {
     for (i, layer) in layers.iter().enumerate() {
         let (done, rest) = acts.split_at_mut(i);
@@ -211,7 +222,7 @@ pub fn forward_stack<T: Real>(
             plain(x),
             plain(w),
             false,
-            threads,
+            with,
         );
         kernels::bias_activation(y, &params[layer.bias()], layer.fan_out, layer.activation);
     }
@@ -231,7 +242,7 @@ pub fn backward_stack<T: Real>(
     delta: &mut Vec<T>,
     scratch: &mut Vec<T>,
     input_grad: bool,
-    threads: usize,
+    with: Products,
 ) {
     for (i, layer) in layers.iter().enumerate().rev() {
         let (fi, fo) = (layer.fan_in, layer.fan_out);
@@ -249,7 +260,7 @@ pub fn backward_stack<T: Real>(
             trans(x),
             plain(d),
             false,
-            threads,
+            with,
         );
         kernels::bias_grad(&mut grads[layer.bias()], d, rows, fo);
         if i == 0 && !input_grad {
@@ -264,7 +275,7 @@ pub fn backward_stack<T: Real>(
             plain(d),
             trans(w),
             false,
-            threads,
+            with,
         );
         if i > 0 {
             let prev = layers[i - 1].activation;

@@ -100,6 +100,7 @@ pub fn loss_and_grad<T: Real>(
     let (latent, dim) = (arch.latent(), arch.input_dim());
     ws.ensure(arch, rows);
     let conv = arch.is_conv();
+    let with = arch.products(threads);
     if conv {
         let input = batch.input;
         conv_fast::forward(
@@ -108,7 +109,7 @@ pub fn loss_and_grad<T: Real>(
             input,
             rows,
             &mut ws.conv_enc,
-            threads,
+            with,
         );
     }
     let flat = arch.encoder[0].fan_in;
@@ -116,7 +117,7 @@ pub fn loss_and_grad<T: Real>(
         Some(maps) => &maps[..rows * flat],
         None => batch.input,
     };
-    forward_stack(&arch.encoder, params, enc_in, rows, &mut ws.enc, threads);
+    forward_stack(&arch.encoder, params, enc_in, rows, &mut ws.enc, with);
     let head = &ws.enc[arch.encoder.len() - 1];
     let vae = arch.config.is_vae();
     if vae {
@@ -146,7 +147,7 @@ pub fn loss_and_grad<T: Real>(
         &ws.z[..rows * latent],
         rows,
         &mut ws.dec,
-        threads,
+        with,
     );
     let dense_out = &ws.dec[arch.decoder.len() - 1];
     if conv {
@@ -157,7 +158,7 @@ pub fn loss_and_grad<T: Real>(
             maps,
             rows,
             &mut ws.conv_dec,
-            threads,
+            with,
         );
     }
     let out = match ws.conv_dec.acts.last() {
@@ -191,9 +192,7 @@ pub fn loss_and_grad<T: Real>(
         let (layers, bufs) = (&arch.conv_decoder, &mut ws.conv_dec);
         let maps = &ws.dec[arch.decoder.len() - 1][..rows * flat];
         let delta = &mut ws.delta;
-        conv_fast::backward(
-            layers, params, grads, maps, rows, bufs, delta, true, threads,
-        );
+        conv_fast::backward(layers, params, grads, maps, rows, bufs, delta, true, with);
         // dL/d(the dense decoder's output) → dL/d(its pre-activation).
         let last = &arch.decoder[arch.decoder.len() - 1];
         let a = &ws.dec[arch.decoder.len() - 1][..rows * flat];
@@ -210,7 +209,7 @@ pub fn loss_and_grad<T: Real>(
         delta,
         scratch,
         true,
-        threads,
+        with,
     );
     // `delta` now holds dL/dz.
     if vae {
@@ -247,7 +246,7 @@ pub fn loss_and_grad<T: Real>(
         delta,
         scratch,
         conv,
-        threads,
+        with,
     );
     if let Some(last) = arch.conv_encoder.last() {
         let a = &ws.conv_enc.acts[arch.conv_encoder.len() - 1][..rows * flat];
@@ -255,9 +254,7 @@ pub fn loss_and_grad<T: Real>(
         kernels::activation_backward(&mut ws.delta[..rows * flat], a, last.c_out(), act);
         let (layers, bufs) = (&arch.conv_encoder, &mut ws.conv_enc);
         let (input, delta) = (batch.input, &mut ws.delta);
-        conv_fast::backward(
-            layers, params, grads, input, rows, bufs, delta, false, threads,
-        );
+        conv_fast::backward(layers, params, grads, input, rows, bufs, delta, false, with);
     }
     sums
 }

@@ -6,6 +6,7 @@ use super::checkpoint;
 use super::config::{Likelihood, ModelConfig};
 use super::conv_fast::{self, ConvBuffers};
 use super::kernels;
+use super::linalg::Products;
 use super::network::{forward_stack, Architecture};
 use super::rng::{Rng, Stream};
 use super::ModelError;
@@ -57,7 +58,7 @@ impl TrainedModel {
     /// A conv model's encoder head of images `x`, or (`decoder`) decoder output of codes `x`
     /// (`width` values a row), through the CPU fast path a chunk of rows at a time.
     fn conv_forward(&self, x: &[f32], width: usize, decoder: bool) -> Vec<f32> {
-        let (arch, params, threads) = (&self.arch, &self.params[..], Self::threads());
+        let (arch, params, with) = (&self.arch, &self.params[..], self.products());
         let (convs, dense) = if decoder {
             (&arch.conv_decoder, &arch.decoder)
         } else {
@@ -70,15 +71,15 @@ impl TrainedModel {
         for chunk in x.chunks(CONV_ROWS_PER_CHUNK * width) {
             let rows = chunk.len() / width;
             if decoder {
-                forward_stack(dense, params, chunk, rows, &mut acts, threads);
+                forward_stack(dense, params, chunk, rows, &mut acts, with);
                 let maps = &acts[dense.len() - 1][..rows * flat];
-                conv_fast::forward(convs, params, maps, rows, &mut bufs, threads);
+                conv_fast::forward(convs, params, maps, rows, &mut bufs, with);
                 let images = &bufs.acts[convs.len() - 1];
                 out.extend_from_slice(&images[..rows * arch.input_dim()]);
             } else {
-                conv_fast::forward(convs, params, chunk, rows, &mut bufs, threads);
+                conv_fast::forward(convs, params, chunk, rows, &mut bufs, with);
                 let maps = &bufs.acts[convs.len() - 1][..rows * flat];
-                forward_stack(dense, params, maps, rows, &mut acts, threads);
+                forward_stack(dense, params, maps, rows, &mut acts, with);
                 let head = &acts[dense.len() - 1];
                 out.extend_from_slice(&head[..rows * dense[dense.len() - 1].fan_out]);
             }
@@ -90,8 +91,8 @@ impl TrainedModel {
         &self.params
     }
 
-    fn threads() -> usize {
-        rayon::current_num_threads()
+    fn products(&self) -> Products {
+        self.arch.products(rayon::current_num_threads())
     }
 
     fn rows_of(&self, x: &[f32], width: usize) -> usize {
@@ -117,7 +118,7 @@ impl TrainedModel {
                 x,
                 rows,
                 &mut acts,
-                Self::threads(),
+                self.products(),
             );
             acts.pop().expect("encoder has a layer")
         };
@@ -146,7 +147,7 @@ impl TrainedModel {
             z,
             rows,
             &mut acts,
-            Self::threads(),
+            self.products(),
         );
         acts.pop().expect("decoder has a layer")
     }

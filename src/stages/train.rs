@@ -28,6 +28,10 @@ pub struct TrainParams {
     /// (since this field exists); absent otherwise, so other runs keep their keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation: Option<String>,
+    /// A conv model's [`model::conv_fast::REVISION`] (since revision 2): what its fast path
+    /// computes bit for bit. Absent for an MLP, so MLP keys are what they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conv_revision: Option<u32>,
 }
 
 impl TrainParams {
@@ -38,6 +42,7 @@ impl TrainParams {
                 .variant
                 .validates_on_corrupted_inputs()
                 .then(|| "corrupted".to_string()),
+            conv_revision: run.conv.as_ref().map(|_| model::conv_fast::REVISION),
         }
     }
 }

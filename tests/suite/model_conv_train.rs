@@ -223,3 +223,31 @@ variant = ["ae", "vae"]
         );
     }
 }
+
+#[test]
+fn conv_train_keys_hash_the_conv_revision_and_mlp_keys_do_not() {
+    use crate::support::*;
+    let p = TestProject::new();
+    let spec = p.path().join("spec.toml");
+    let base = "[experiment]\nname = \"t\"\ndescription = \"d\"\n[dataset]\nname = \"mnist\"\n\
+                [model]\nlatent_dim = 2\n";
+    std::fs::write(&spec, base).unwrap();
+    let revision_of = |set: &[&str]| {
+        let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+        let spec = pipeline::spec::load(&spec, &set).unwrap_or_else(|e| panic!("{e}"));
+        let g = pipeline::plan::build_graph(&spec).unwrap_or_else(|e| panic!("{e}"));
+        let train = g.stages.iter().find(|s| s.def.name.starts_with("train/"));
+        train
+            .expect("a train stage")
+            .def
+            .params
+            .get("conv_revision")
+            .cloned()
+    };
+    let rev = pipeline::model::conv_fast::REVISION;
+    assert_eq!(
+        revision_of(&["model.architecture=\"conv\""]),
+        Some(serde_json::json!(rev))
+    );
+    assert_eq!(revision_of(&[]), None, "an MLP's key must not change");
+}
