@@ -10,35 +10,21 @@ Usage: python3 torch_conv_vae_fidelity.py [EPOCHS] [LATENT] [THREADS] [DIR]
 """
 import gzip, sys, time
 import numpy as np
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn.functional as F
+
+from torch_conv_vae_bench import ConvVAE  # the benchmark's net, beside this script
 
 epochs, latent, threads = [int(a) for a in (sys.argv[1:4] + ["10", "20", "2"][len(sys.argv[1:4]):])]
 root = sys.argv[4] if len(sys.argv) > 4 else "/usr/share/datasets/fashion-mnist"
 torch.set_num_threads(threads)
 torch.manual_seed(1)
-CH, DENSE = (32, 64), 256
+DENSE = 256
 
 
 def images(name):
     with gzip.open(f"{root}/{name}", "rb") as f:
         data = f.read()
     return torch.from_numpy(np.frombuffer(data, np.uint8, offset=16).reshape(-1, 784).astype(np.float32) / 255.0)
-
-
-class ConvVAE(nn.Module):
-    def __init__(s):
-        super().__init__()
-        s.c1, s.c2 = nn.Conv2d(1, CH[0], 4, 2, 1), nn.Conv2d(CH[0], CH[1], 4, 2, 1)
-        s.e1, s.head = nn.Linear(CH[1] * 49, DENSE), nn.Linear(DENSE, 2 * latent)
-        s.d1, s.d2 = nn.Linear(latent, DENSE), nn.Linear(DENSE, CH[1] * 49)
-        s.t1, s.t2 = nn.ConvTranspose2d(CH[1], CH[0], 4, 2, 1), nn.ConvTranspose2d(CH[0], 1, 4, 2, 1)
-
-    def forward(s, x):
-        h = F.relu(s.c2(F.relu(s.c1(x.view(-1, 1, 28, 28)))))
-        mu, lv = s.head(F.relu(s.e1(h.flatten(1)))).chunk(2, dim=1)
-        z = mu + torch.exp(0.5 * lv) * torch.randn_like(mu)
-        h = F.relu(s.d2(F.relu(s.d1(z)))).view(-1, CH[1], 7, 7)
-        return s.t2(F.relu(s.t1(h))).flatten(1), mu, lv
 
 
 def neg_elbo_sum(m, x):
@@ -51,7 +37,7 @@ def neg_elbo_sum(m, x):
 train_all, test = images("train-images-idx3-ubyte.gz"), images("t10k-images-idx3-ubyte.gz")
 perm = torch.randperm(len(train_all))
 train = train_all[perm[: len(train_all) * 9 // 10]]
-m = ConvVAE()
+m = ConvVAE(DENSE, latent)
 opt = torch.optim.Adam(m.parameters(), lr=1e-3)
 t0 = time.time()
 for epoch in range(epochs):

@@ -76,7 +76,7 @@ pub fn exec(stages: usize, jobs: usize, with: Option<PathBuf>, slurm: bool) -> a
         std::fs::write(&spec, sweep_spec(stages, seed))?;
         let (secs, stderr) = timed_run(&bin, dir.path(), &spec, jobs, executor)?;
         let _ = write!(line, " {phase} {secs:.3} s,");
-        if seed == 0 && phase == "first run" {
+        if phase == "first run" {
             let per = 1e3 * secs / total as f64;
             let _ = write!(line, " ({per:.2} ms per stage),");
         }

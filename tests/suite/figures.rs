@@ -25,7 +25,7 @@ fn run(p: &TestProject, body: &str) -> (PathBuf, String, Option<String>) {
 }
 
 /// The texts of a figure's SVG, one per `<text>` element, trimmed.
-fn svg_texts(plot: &Path, name: &str) -> Vec<String> {
+pub(crate) fn svg_texts(plot: &Path, name: &str) -> Vec<String> {
     let svg = std::fs::read_to_string(plot.join(format!("{name}.svg")))
         .unwrap_or_else(|e| panic!("{name}.svg: {e}"));
     svg.split("<text")

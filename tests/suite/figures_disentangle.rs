@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use pipeline::data::shapes::FACTOR_NAMES;
 
+use crate::figures::svg_texts;
 use crate::support::*;
 
 const HEAD: &str = "[experiment]\nname = \"dis\"\nseed = 1\n[dataset]\nname = \"shapes\"\nn_train = 300\nn_test = 120\nsize = 16\n[model]\nhidden = [32]\nlikelihood = \"bernoulli\"\n[train]\nepochs = 2\nbatch_size = 50\n[plots]\nfigures = [\"mig_vs_beta\", \"factor_traversals\"]\n";
@@ -17,25 +18,6 @@ fn run(p: &TestProject, body: &str) -> (PathBuf, String) {
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
     (p.path().join("results/dis/latest/plot"), err)
-}
-
-/// The texts of a figure's SVG, one per `<text>` element, trimmed.
-fn svg_texts(plot: &Path, name: &str) -> Vec<String> {
-    let svg = std::fs::read_to_string(plot.join(format!("{name}.svg")))
-        .unwrap_or_else(|e| panic!("{name}.svg: {e}"));
-    svg.split("<text")
-        .skip(1)
-        .filter_map(|t| {
-            Some(
-                t.split_once('>')?
-                    .1
-                    .split_once("</text>")?
-                    .0
-                    .trim()
-                    .to_owned(),
-            )
-        })
-        .collect()
 }
 
 fn notice_about(plot: &Path, figure: &str) -> Option<String> {

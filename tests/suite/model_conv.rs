@@ -1,14 +1,13 @@
 //! The convolutional model (`architecture = "conv"`): its convolutions against a direct
 //! convolution loop, whole-network gradients against finite differences (dfdx ops, f64) for
 //! every variant, and the CPU fast path against dfdx (training is in `model_conv_train`).
-use super::model_grad::{assert_close, numeric_grad, randn, uniform};
+use super::model_grad::randn;
 use dfdx::prelude::*;
-use pipeline::model::autodiff::{self, LayerTensors};
+use pipeline::model::autodiff::LayerTensors;
 use pipeline::model::config::{Activation, Likelihood, ModelConfig, Noise, Variant};
 use pipeline::model::conv::ConvLayout;
 use pipeline::model::conv_ops::conv_layer;
 use pipeline::model::network::Architecture;
-use pipeline::model::objective::{loss_and_grad, Batch, TermWeights, Workspace};
 
 /// An 8×8 image through two k4 s2 p1 convolutions (8 → 4 → 2), or a non-square 7×5 through
 /// two k3 s1 p0 ones (7×5 → 5×3 → 3×1).
@@ -176,65 +175,10 @@ fn a_conv_layer_is_the_direct_convolution_and_its_transpose_the_adjoint() {
     }
 }
 
-/// A conv network's gradients: the CPU fast path against dfdx autodiff (same f64 weights) and
-/// both against finite differences.
+/// A conv network's gradients: the CPU fast path (on two threads) against dfdx autodiff (same
+/// f64 weights) and both against finite differences.
 fn check_conv_network(cfg: &ModelConfig) {
-    let arch = Architecture::new(cfg).unwrap();
-    let rows = 3;
-    let params: Vec<f64> = arch
-        .init_params::<f64>(3)
-        .unwrap()
-        .iter()
-        .map(|p| p * 2.0)
-        .collect();
-    let target = uniform(rows * cfg.input_dim, 11);
-    let input: Vec<f64> = target.iter().map(|v| v * 0.8 + 0.05).collect();
-    let eps = randn(rows * cfg.latent_dim, 12);
-    let batch = Batch {
-        input: &input,
-        target: &target,
-        rows,
-        eps: cfg.is_vae().then_some(&eps[..]),
-    };
-    let w = TermWeights {
-        kl: cfg.beta as f64,
-        l1: cfg.l1 as f64,
-    };
-    let what = format!(
-        "{:?}/{:?}/{:?}",
-        cfg.variant, cfg.activation, cfg.likelihood
-    );
-    let mut ws = Workspace::new(&arch, rows);
-    let mut grads = vec![0.0; params.len()];
-    let sums = loss_and_grad(&arch, &params, Some(&mut grads), &mut ws, &batch, w, 2);
-    let dev = Cpu::default();
-    let (ref_sums, ref_grads) = autodiff::loss_and_grad(&dev, &arch, &params, &batch, w);
-    assert_close(
-        &format!("{what} loss vs dfdx"),
-        &[sums.recon, sums.kl, sums.l1],
-        &[ref_sums.recon, ref_sums.kl, ref_sums.l1],
-        1e-10,
-    );
-    assert_close(
-        &format!("{what} fast-path grads vs dfdx"),
-        &grads,
-        &ref_grads,
-        1e-9,
-    );
-    assert!(
-        grads.iter().any(|g| *g != 0.0),
-        "{what}: all gradients zero"
-    );
-    let loss = |p: &[f64]| {
-        let mut ws = Workspace::new(&arch, rows);
-        loss_and_grad(&arch, p, None, &mut ws, &batch, w, 1).total(w) / rows as f64
-    };
-    assert_close(
-        &format!("{what} grads vs FD"),
-        &grads,
-        &numeric_grad(&params, loss),
-        1e-5,
-    );
+    crate::model_grad::check_network_on(cfg, 3, 2);
 }
 
 #[test]

@@ -204,24 +204,19 @@ variant = ["ae", "vae"]
     let table = std::fs::read_to_string(latest.join("report/comparison.md")).unwrap();
     assert!(table.contains("| ae") && table.contains("| vae"), "{table}");
     assert!(table.to_lowercase().contains("mig"), "{table}");
-    for fig in [
-        "prior_samples",
-        "reconstructions",
-        "latent_scatter",
-        "manifold",
-        "traversals",
-        "interpolation",
-        "arithmetic",
-        "training_curves",
-    ] {
-        let png = latest.join(format!("plot/{fig}.png"));
-        assert!(
-            std::fs::metadata(&png)
-                .map(|m| m.len() > 2000)
-                .unwrap_or(false),
-            "{fig}"
-        );
-    }
+    assert_figures_drawn(
+        &latest,
+        &[
+            "prior_samples",
+            "reconstructions",
+            "latent_scatter",
+            "manifold",
+            "traversals",
+            "interpolation",
+            "arithmetic",
+            "training_curves",
+        ],
+    );
 }
 
 #[test]

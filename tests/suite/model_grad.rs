@@ -192,8 +192,13 @@ fn config(variant: Variant, act: Activation, lik: Likelihood) -> ModelConfig {
 
 /// Fast-path gradients of a whole network vs dfdx autodiff (same f64 weights) and vs FD.
 fn check_network(cfg: &ModelConfig) {
+    check_network_on(cfg, 4, 1);
+}
+
+/// [`check_network`] on `rows` rows with the fast path on `threads` threads (the conv tests
+/// use it too); the gradients must not all be zero.
+pub(crate) fn check_network_on(cfg: &ModelConfig, rows: usize, threads: usize) {
     let arch = Architecture::new(cfg).unwrap();
-    let rows = 4;
     let params: Vec<f64> = arch
         .init_params::<f64>(3)
         .unwrap()
@@ -215,7 +220,15 @@ fn check_network(cfg: &ModelConfig) {
     };
     let mut ws = Workspace::new(&arch, rows);
     let mut grads = vec![0.0; params.len()];
-    let sums = loss_and_grad(&arch, &params, Some(&mut grads), &mut ws, &batch, w, 1);
+    let sums = loss_and_grad(
+        &arch,
+        &params,
+        Some(&mut grads),
+        &mut ws,
+        &batch,
+        w,
+        threads,
+    );
 
     let (ref_sums, ref_grads) =
         pipeline::model::autodiff::loss_and_grad(&Cpu::default(), &arch, &params, &batch, w);
@@ -230,6 +243,10 @@ fn check_network(cfg: &ModelConfig) {
         1e-10,
     );
     assert_close(&format!("{what} grads vs dfdx"), &grads, &ref_grads, 1e-9);
+    assert!(
+        grads.iter().any(|g| *g != 0.0),
+        "{what}: all gradients zero"
+    );
 
     let loss = |p: &[f64]| {
         let mut ws = Workspace::new(&arch, rows);

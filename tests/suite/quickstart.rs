@@ -17,24 +17,17 @@ fn quickstart_runs_end_to_end_offline() {
         latest.join("report/comparison.csv").exists()
             && latest.join("report/comparison.parquet").exists()
     );
-    for fig in [
-        "prior_samples",
-        "reconstructions",
-        "latent_scatter",
-        "manifold",
-        "traversals",
-        "training_curves",
-    ] {
-        let png = latest.join(format!("plot/{fig}.png"));
-        assert!(
-            std::fs::metadata(&png)
-                .map(|m| m.len() > 2000)
-                .unwrap_or(false),
-            "{} missing or tiny",
-            png.display()
-        );
-        assert!(latest.join(format!("plot/{fig}.svg")).exists());
-    }
+    assert_figures_drawn(
+        &latest,
+        &[
+            "prior_samples",
+            "reconstructions",
+            "latent_scatter",
+            "manifold",
+            "traversals",
+            "training_curves",
+        ],
+    );
     let html = std::fs::read_to_string(latest.join("report.html")).unwrap();
     assert!(
         html.contains("data:image/png;base64,") && html.contains("vae-z5"),

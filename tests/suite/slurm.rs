@@ -101,20 +101,38 @@ fn issue_12_a_failed_job_reports_its_state_and_log_and_blocks_dependents() {
     assert!(!names.iter().any(|n| n.ends_with("fl-after")), "{names:?}");
 }
 
+/// Writes `spec.toml`: `head`, then one stage `name` that writes part of its output and runs
+/// until the returned file is removed.
+fn slow_stage(p: &TestProject, head: &str, name: &str) -> std::path::PathBuf {
+    let slow = p.write("slow", "");
+    p.write(
+        "spec.toml",
+        &format!(
+            "{head}[[command]]\nname = \"{name}\"\n\
+             cmd = \"echo part > {{out}}/o; while [ -e {} ]; do sleep 0.2; done\"\noutputs = [\"o\"]\n",
+            slow.display()
+        ),
+    );
+    slow
+}
+
+/// After the slow stage's job was killed: nothing of it is cached, and once it is let finish
+/// (`slow` removed) a rerun computes it.
+fn nothing_cached_and_the_rerun_completes(p: &TestProject, slow: &std::path::Path) {
+    assert!(p.cache_entries().is_empty(), "{:?}", p.cache_entries());
+    std::fs::remove_file(slow).unwrap();
+    let again = slurm_run(p, "spec.toml");
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(stderr(&again).contains("1 ran"), "{}", stderr(&again));
+}
+
 #[test]
 fn issue_12_a_job_killed_by_scancel_leaves_nothing_and_the_rerun_completes() {
     if !require("slurm") {
         return;
     }
     let p = TestProject::new();
-    let slow = p.write("slow", "");
-    p.write(
-        "spec.toml",
-        &format!(
-            "[[command]]\nname = \"sc-long\"\ncmd = \"echo part > {{out}}/o; while [ -e {} ]; do sleep 0.2; done\"\noutputs = [\"o\"]\n",
-            slow.display()
-        ),
-    );
+    let slow = slow_stage(&p, "", "sc-long");
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("pipeline"))
         .args([
             "run",
@@ -143,11 +161,7 @@ fn issue_12_a_job_killed_by_scancel_leaves_nothing_and_the_rerun_completes() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert!(!status.success());
     assert!(err.contains("CANCELLED"), "{err}");
-    assert!(p.cache_entries().is_empty(), "{:?}", p.cache_entries());
-    std::fs::remove_file(&slow).unwrap();
-    let again = slurm_run(&p, "spec.toml");
-    assert!(again.status.success(), "{}", stderr(&again));
-    assert!(stderr(&again).contains("1 ran"), "{}", stderr(&again));
+    nothing_cached_and_the_rerun_completes(&p, &slow);
 }
 
 /// SLURM's time limits are whole minutes (and it checks them about every 30 s), so this waits
@@ -159,15 +173,7 @@ fn issue_12_a_job_killed_at_its_time_limit_leaves_nothing_and_the_rerun_complete
         return;
     }
     let p = TestProject::new();
-    let slow = p.write("slow", "");
-    let spec = |limit: &str| {
-        format!(
-            "[executor.command]\ntime = \"{limit}\"\n\n[[command]]\nname = \"tl-long\"\n\
-             cmd = \"echo part > {{out}}/o; while [ -e {} ]; do sleep 0.2; done\"\noutputs = [\"o\"]\n",
-            slow.display()
-        )
-    };
-    p.write("spec.toml", &spec("1"));
+    let slow = slow_stage(&p, "[executor.command]\ntime = \"1\"\n\n", "tl-long");
     let started = std::time::Instant::now();
     let out = slurm_run(&p, "spec.toml");
     let err = stderr(&out);
@@ -178,11 +184,7 @@ fn issue_12_a_job_killed_at_its_time_limit_leaves_nothing_and_the_rerun_complete
         "killed after {:?}, before its one-minute limit: {err}",
         started.elapsed()
     );
-    assert!(p.cache_entries().is_empty(), "{:?}", p.cache_entries());
-    std::fs::remove_file(&slow).unwrap();
-    let again = slurm_run(&p, "spec.toml");
-    assert!(again.status.success(), "{}", stderr(&again));
-    assert!(stderr(&again).contains("1 ran"), "{}", stderr(&again));
+    nothing_cached_and_the_rerun_completes(&p, &slow);
 }
 
 #[test]

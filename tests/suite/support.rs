@@ -119,3 +119,22 @@ pub fn two_runs_of_one_stage(p: &TestProject) {
     assert!(p.run(&["run", "spec.toml"]).status.success());
     assert_eq!(p.cache_entries().len(), 2);
 }
+
+/// Each of `figures` was drawn under `results` (a run's results folder): a PNG of more than a
+/// blank canvas, and its SVG.
+pub fn assert_figures_drawn(results: &Path, figures: &[&str]) {
+    for fig in figures {
+        let png = results.join(format!("plot/{fig}.png"));
+        assert!(
+            std::fs::metadata(&png)
+                .map(|m| m.len() > 2000)
+                .unwrap_or(false),
+            "{} missing or tiny",
+            png.display()
+        );
+        assert!(
+            results.join(format!("plot/{fig}.svg")).exists(),
+            "{fig}.svg"
+        );
+    }
+}
