@@ -16,3 +16,9 @@ fn main() {
         std::process::exit(exit_code_of(&err));
     }
 }
+
+/// mimalloc rather than glibc's malloc: planning a sweep of thousands of stages is mostly small
+/// allocations, and a no-op rerun of 5,003 stages takes 0.13 s with it against 0.20–0.27 s
+/// (`pipeline bench exec`); training speed is unchanged, peak memory about 15–40 MiB higher.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

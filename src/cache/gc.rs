@@ -13,6 +13,8 @@ pub struct GcReport {
     pub entries_kept: usize,
     pub temp_removed: usize,
     pub trash_removed: usize,
+    /// One-per-key lock files of versions before the sharded locks (`lock.rs`).
+    pub old_locks_removed: usize,
     pub bytes_freed: u64,
 }
 
@@ -48,6 +50,17 @@ pub fn collect(
         r.bytes_freed += remove(&entry.path(), dry_run)?;
         r.trash_removed += 1;
     }
+    // gc holds the project lock exclusively, so no run (of any version) holds one of these.
+    for entry in read_dir(&store.locks_dir()) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if super::lock::is_old_key_lock(&name) {
+            if !dry_run {
+                let path = entry.path();
+                std::fs::remove_file(&path).fs("remove", &path)?;
+            }
+            r.old_locks_removed += 1;
+        }
+    }
     Ok(r)
 }
 
@@ -69,4 +82,29 @@ fn remove(path: &Path, dry_run: bool) -> Result<u64, FsError> {
         std::fs::remove_dir_all(path).fs("remove", path)?;
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn lock_files_of_the_one_per_key_layout_are_collected_and_shards_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = CacheStore::new(dir.path());
+        let (held, _) = super::super::StageLock::acquire(&store.locks_dir(), "k", |_| {}).unwrap();
+        drop(held);
+        let old = store
+            .locks_dir()
+            .join(format!("{}.lock", "ab12".repeat(16)));
+        std::fs::write(&old, "").unwrap();
+        let count = || std::fs::read_dir(store.locks_dir()).unwrap().count();
+        assert_eq!(count(), 2);
+        let dry = collect(&store, &HashSet::new(), true).unwrap();
+        assert_eq!((dry.old_locks_removed, count()), (1, 2));
+        let done = collect(&store, &HashSet::new(), false).unwrap();
+        assert_eq!((done.old_locks_removed, count()), (1, 1));
+        assert!(!old.exists());
+    }
 }

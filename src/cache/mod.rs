@@ -1,5 +1,6 @@
 //! Content-addressed stage cache: entries, manifests, per-key locks, garbage collection.
 
+pub mod check;
 pub mod gc;
 pub mod lock;
 pub mod manifest;

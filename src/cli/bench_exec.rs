@@ -87,7 +87,39 @@ pub fn exec(stages: usize, jobs: usize, with: Option<PathBuf>, slurm: bool) -> a
     }
     line.pop();
     println!("{line}");
+    if let Some(device) = unjournaled_ext4(dir.path()) {
+        println!(
+            "note: {} is on ext4 without a journal ({device}): allocating an inode there skips, \
+             one by one, every inode freed in the last 1-6 minutes, so a first run soon after \
+             many files were deleted (a previous bench's project) is slower; see the README",
+            dir.path().parent().unwrap_or(dir.path()).display()
+        );
+    }
     Ok(())
+}
+
+/// The device `dir` is on, when that is ext4 without a journal (Linux: `/proc/fs/ext4/DEV`
+/// without `/proc/fs/jbd2/DEV-8`), where `find_inode_bit` checks `recently_deleted` for each
+/// free inode it passes.
+fn unjournaled_ext4(dir: &Path) -> Option<String> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let dev = std::fs::metadata(dir).ok()?.dev();
+        let (major, minor) = (libc::major(dev), libc::minor(dev));
+        let link = std::fs::read_link(format!("/sys/dev/block/{major}:{minor}")).ok()?;
+        let name = link.file_name()?.to_string_lossy().into_owned();
+        let ext4 = Path::new("/proc/fs/ext4").join(&name).exists();
+        let journal = Path::new("/proc/fs/jbd2")
+            .join(format!("{name}-8"))
+            .exists();
+        (ext4 && !journal).then_some(name)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = dir;
+        None
+    }
 }
 
 /// Seconds one `pipeline run` takes, failing if it fails.

@@ -169,5 +169,11 @@ pub fn gc(project: &Project, keep_runs: usize, dry_run: bool) -> anyhow::Result<
         report.trash_removed,
         report.bytes_freed as f64 / 1e6
     );
+    if report.old_locks_removed > 0 {
+        println!(
+            "{} lock files of an earlier version removed (locks are now 256 shared files)",
+            report.old_locks_removed
+        );
+    }
     Ok(())
 }

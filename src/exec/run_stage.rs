@@ -41,7 +41,12 @@ fn execute_inner(
     progress: &ProgressHandle,
     cancel: &AtomicBool,
 ) -> anyhow::Result<StageOutcome> {
-    let (_lock, wait) = StageLock::acquire(&store.lock_path(&job.key), |holder| {
+    let (_lock, wait) = StageLock::acquire(&store.locks_dir(), &job.key.0, |holder| {
+        let holder = if holder.is_empty() {
+            "holder unknown"
+        } else {
+            holder
+        };
         progress.note(format!("waiting for another run computing it ({holder})"));
     })?;
     if let LockWait::TookOverStale { holder } = &wait {

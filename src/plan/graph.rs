@@ -90,36 +90,30 @@ impl GraphBuilder {
         let order = topological_order(&deps).map_err(|cycle| {
             GraphError::Cycle(cycle.iter().map(|&i| self.defs[i].name.clone()).collect())
         })?;
-        // Renumber into topological order and compute keys from inputs' keys.
+        // Renumber into topological order.
         let mut new_index = vec![0; order.len()];
         for (new, &old) in order.iter().enumerate() {
             new_index[old] = new;
         }
         let mut defs: Vec<Option<StageDef>> = self.defs.into_iter().map(Some).collect();
-        let mut stages: Vec<PlannedStage> = Vec::with_capacity(order.len());
-        for &old in &order {
-            let def = defs[old].take().expect("each stage once");
-            let stage_deps: Vec<usize> = deps[old].iter().map(|&d| new_index[d]).collect();
-            let inputs: BTreeMap<String, StageKey> = def
-                .inputs
-                .keys()
-                .zip(&stage_deps)
-                .map(|(role, &d)| (role.clone(), stages[d].key.clone()))
-                .collect();
-            let key_inputs =
-                KeyInputs::of(&def, inputs).map_err(|(path, e)| GraphError::FileDep {
-                    stage: def.name.clone(),
-                    path: path.display().to_string(),
-                    message: e.to_string(),
-                })?;
-            let key = key_inputs.key();
-            stages.push(PlannedStage {
+        let sorted: Vec<(StageDef, Vec<usize>)> = order
+            .iter()
+            .map(|&old| {
+                let def = defs[old].take().expect("each stage once");
+                (def, deps[old].iter().map(|&d| new_index[d]).collect())
+            })
+            .collect();
+        let keyed = key_by_level(&sorted)?;
+        let stages: Vec<PlannedStage> = sorted
+            .into_iter()
+            .zip(keyed)
+            .map(|((def, deps), (key_inputs, key))| PlannedStage {
                 def,
-                deps: stage_deps,
+                deps,
                 key_inputs,
                 key,
-            });
-        }
+            })
+            .collect();
         let by_name = stages
             .iter()
             .enumerate()
@@ -157,6 +151,58 @@ impl StageGraph {
         }
         out
     }
+}
+
+/// Every stage's key inputs and key, from its inputs' keys (`sorted` is in topological order).
+/// Level by level (a stage's level is one more than its deepest input's), each level's stages in
+/// parallel: a sweep's thousands of trainings form one level.
+fn key_by_level(
+    sorted: &[(StageDef, Vec<usize>)],
+) -> Result<Vec<(KeyInputs, StageKey)>, GraphError> {
+    use rayon::prelude::*;
+    let mut level = vec![0usize; sorted.len()];
+    let mut levels: Vec<Vec<usize>> = Vec::new();
+    for (i, (_, deps)) in sorted.iter().enumerate() {
+        level[i] = deps.iter().map(|&d| level[d] + 1).max().unwrap_or(0);
+        if levels.len() <= level[i] {
+            levels.resize(level[i] + 1, Vec::new());
+        }
+        levels[level[i]].push(i);
+    }
+    let mut keyed: Vec<Option<(KeyInputs, StageKey)>> = vec![None; sorted.len()];
+    for members in &levels {
+        let done: Vec<Result<(KeyInputs, StageKey), GraphError>> = members
+            .par_iter()
+            .with_min_len(64)
+            .map(|&i| {
+                let (def, deps) = &sorted[i];
+                let inputs: BTreeMap<String, StageKey> = def
+                    .inputs
+                    .keys()
+                    .zip(deps)
+                    .map(|(role, &d)| {
+                        let (_, key) = keyed[d].as_ref().expect("inputs are keyed first");
+                        (role.clone(), key.clone())
+                    })
+                    .collect();
+                let key_inputs =
+                    KeyInputs::of(def, inputs).map_err(|(path, e)| GraphError::FileDep {
+                        stage: def.name.clone(),
+                        path: path.display().to_string(),
+                        message: e.to_string(),
+                    })?;
+                let key = key_inputs.key();
+                Ok((key_inputs, key))
+            })
+            .collect();
+        for (&i, result) in members.iter().zip(done) {
+            keyed[i] = Some(result?);
+        }
+    }
+    Ok(keyed
+        .into_iter()
+        .map(|k| k.expect("every stage has a level"))
+        .collect())
 }
 
 /// Kahn's algorithm; on a cycle, returns one cycle's members in order.

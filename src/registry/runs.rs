@@ -93,9 +93,17 @@ pub fn runs_dir(state: &Path) -> PathBuf {
 /// Writes the record under `.pipeline/runs/` and its line in the index; returns the record's
 /// bytes for the results copy.
 pub fn save(state: &Path, record: &RunRecord) -> anyhow::Result<Vec<u8>> {
+    save_serialized(state, record, serde_json::to_vec_pretty(record)?)
+}
+
+/// `save`, with the record already serialized (`bytes`, as `save` writes it).
+pub fn save_serialized(
+    state: &Path,
+    record: &RunRecord,
+    bytes: Vec<u8>,
+) -> anyhow::Result<Vec<u8>> {
     let dir = runs_dir(state);
     std::fs::create_dir_all(&dir).fs("create", &dir)?;
-    let bytes = serde_json::to_vec_pretty(record)?;
     write_atomic(&dir.join(format!("{}.json", record.run_id)), &bytes)?;
     // The index is derived from the records and repairs itself on its next read: a failure to
     // update it is news, not a failed run.

@@ -36,7 +36,7 @@ pub(super) fn remember(text: &str, overrides: Vec<String>, table: &toml::Table) 
     *LOADED.lock().unwrap_or_else(|e| e.into_inner()) = Some((text.to_owned(), overrides, values));
 }
 
-fn of_table(table: &toml::Table) -> SpecValues {
+pub(super) fn of_table(table: &toml::Table) -> SpecValues {
     let mut out = SpecValues::new();
     for (k, v) in table {
         flatten(k, v, &mut out);

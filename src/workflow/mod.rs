@@ -1,11 +1,11 @@
 //! One `pipeline run` (or `plan`) from spec to run record: load, plan, assess, execute, record, publish.
 
 pub mod assess;
+mod record;
+pub mod timings;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-
-use anyhow::Context;
 
 use crate::error::{at_path, UserError};
 use crate::exec::RunEnv;
@@ -17,6 +17,8 @@ use crate::registry::{runs, RunRecord, RunStatus, StageRecord, StageState};
 use crate::spec::executor::ExecutorKind;
 use crate::spec::{self, Spec};
 use assess::{assess, Assessment};
+use record::{record_and_publish, ReportParts};
+use timings::Timings;
 
 pub struct Planned {
     pub spec: Spec,
@@ -34,10 +36,34 @@ pub fn plan(
     with_reasons: bool,
     gpus: Option<usize>,
 ) -> anyhow::Result<Planned> {
+    let mut quiet = Timings::from_env();
+    quiet.disable();
+    plan_timed(
+        project,
+        spec_path,
+        set,
+        selectors,
+        with_reasons,
+        gpus,
+        &mut quiet,
+    )
+}
+
+fn plan_timed(
+    project: &Project,
+    spec_path: &Path,
+    set: &[String],
+    selectors: &[String],
+    with_reasons: bool,
+    gpus: Option<usize>,
+    timings: &mut Timings,
+) -> anyhow::Result<Planned> {
     let machine = spec::Machine::from_env(gpus).map_err(UserError::usage)?;
     let spec = spec::load_on(spec_path, set, &machine).map_err(UserError::InvalidSpec)?;
+    timings.mark("load spec");
     let graph = plan::build_graph(&spec).map_err(UserError::InvalidSpec)?;
     let roots = plan::select(&graph, selectors).map_err(UserError::usage)?;
+    timings.mark("graph and keys");
     let store = project.store();
     // Reasons compare with the last run; reading that record is only worth it when asked.
     let last = if with_reasons {
@@ -46,6 +72,7 @@ pub fn plan(
         None
     };
     let assessment = assess(&graph, &roots, &store, last.as_ref());
+    timings.mark("cache check");
     Ok(Planned {
         spec,
         graph,
@@ -149,10 +176,12 @@ pub struct RunReport {
 pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow::Result<RunReport> {
     // The id is taken now, so ids sort by start time whatever order concurrent runs end in.
     let started = chrono::Utc::now();
+    let mut timings = Timings::from_env();
     let (run_id, started_at) = (runs::run_id_at(started), started.to_rfc3339());
     let _project_lock = crate::cache::lock::ProjectLock::shared(&project.state_dir())?;
     let gpus = Some(opts.limits.gpus);
-    let planned = plan(project, &opts.spec, &opts.set, &opts.selectors, false, gpus)?;
+    let (spec, set, selectors) = (&opts.spec, &opts.set, &opts.selectors);
+    let planned = plan_timed(project, spec, set, selectors, false, gpus, &mut timings)?;
     let (spec, graph, a) = (&planned.spec, &planned.graph, &planned.assessment);
     let store = project.store();
     let env = RunEnv {
@@ -188,6 +217,7 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
     if let Some(d) = display {
         let _ = d.join();
     }
+    timings.mark("stages");
     let results_rel = Path::new("results")
         .join(&spec.experiment.name)
         .join(&run_id);
@@ -269,13 +299,23 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
         RunStatus::Succeeded
     };
     record.finished_at = chrono::Utc::now().to_rfc3339();
+    timings.mark("record");
     let report_parts = ReportParts::of(graph, &record, &store);
-    let (results, finish_error) =
-        record_and_publish(project, &mut record, &published, &trained, report_parts);
+    let (results, finish_error) = record_and_publish(
+        project,
+        &mut record,
+        &published,
+        &trained,
+        report_parts,
+        &mut timings,
+    );
     // Freeing a graph of thousands of stages takes longer than a no-op rerun's bookkeeping:
     // off the path to the summary (a process that exits first leaves it to the kernel).
     // (Should no thread start, the closure and the graph are simply dropped here.)
     let _ = std::thread::Builder::new().spawn(move || drop(planned));
+    if let Some(line) = timings.summary() {
+        eprintln!("{line}");
+    }
     if interrupted {
         return Err(UserError::Interrupted(format!(
             "run {} stopped; completed stages are cached",
@@ -290,82 +330,4 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
         blocked,
         finish_error,
     })
-}
-
-/// The report stage's and the plot stage's output folders, when the report stage succeeded.
-struct ReportParts {
-    report: PathBuf,
-    plot: Option<PathBuf>,
-}
-
-impl ReportParts {
-    fn of(
-        graph: &StageGraph,
-        record: &RunRecord,
-        store: &crate::cache::CacheStore,
-    ) -> Option<Self> {
-        let i = graph
-            .index_of_kind(StageKind::Report)
-            .filter(|&i| record.stages[i].state.succeeded())?;
-        Some(ReportParts {
-            report: store.out_dir(&graph.stages[i].key),
-            plot: graph
-                .index_of_kind(StageKind::Plot)
-                .map(|p| store.out_dir(&graph.stages[p].key)),
-        })
-    }
-}
-
-/// Saves the run record, copies results (and the training histories of `trained`, for
-/// `compare` after `gc`) and writes the report. Whatever fails here does not end
-/// the run without its summary: the error is handed back, and a run whose results could not be
-/// published is recorded as failed, with why, in both copies of its record where they can be
-/// written.
-fn record_and_publish(
-    project: &Project,
-    record: &mut RunRecord,
-    published: &[(String, PathBuf)],
-    trained: &[(String, PathBuf)],
-    report: Option<ReportParts>,
-) -> (PathBuf, Option<anyhow::Error>) {
-    let state = project.state_dir();
-    let dir = runs::results_dir(&project.results_dir(), record);
-    // The stages' commits reach the disk before the record that lists them.
-    let flushed = project.store().sync();
-    let saved = runs::save(&state, record);
-    let publish = || -> anyhow::Result<()> {
-        runs::publish_outputs(&dir, published)?;
-        crate::compare::history::write_history(&dir, trained)?;
-        if let Some(parts) = &report {
-            let dest = dir.join("report.html");
-            crate::stages::report::write_run_report(
-                record,
-                &parts.report,
-                parts.plot.as_deref(),
-                &dest,
-            )
-            .with_context(|| format!("failed to write {}", dest.display()))?;
-        }
-        let bytes = match &saved {
-            Ok(bytes) => bytes.clone(),
-            Err(_) => serde_json::to_vec_pretty(record)?,
-        };
-        runs::publish_record(&dir, record, &bytes)
-    };
-    let published = publish().context("failed to publish the run's results");
-    let flushed = flushed
-        .map_err(|e| anyhow::Error::from(crate::error::FsError::new("flush to disk", &state, e)));
-    let failure = match (flushed, saved, published) {
-        (Ok(()), Ok(_), Ok(())) => return (dir, None),
-        (Err(e), _, _) => e,
-        (_, Err(e), _) => e.context("failed to save the run record"),
-        (_, Ok(_), Err(e)) => e,
-    };
-    record.status = RunStatus::Failed;
-    record.error = Some(format!("{failure:#}"));
-    // Best effort: these writes may fail for the same reason.
-    if let Ok(bytes) = runs::save(&state, record) {
-        let _ = runs::write_atomic(&dir.join("run.json"), &bytes);
-    }
-    (dir, Some(failure))
 }
