@@ -55,7 +55,7 @@ impl LockPlace {
         let word = |i: usize| u64::from_be_bytes(h[i..i + 8].try_into().expect("8 bytes"));
         // Without OFD locks (not Linux), a whole file per key under `flock`, as before.
         #[cfg(not(target_os = "linux"))]
-        let shard = locks_dir.join(format!("{key}.lock"));
+        let shard = locks_dir.join(format!("{}.lock", crate::data::hex(&h)));
         #[cfg(target_os = "linux")]
         let shard = locks_dir.join(format!("{:02x}.lock", h[0]));
         LockPlace {
@@ -63,7 +63,7 @@ impl LockPlace {
             // Positive and past any slot: a 63-bit offset, at least 2^40.
             byte: ((word(1) >> 2) | (1 << 40)) as i64,
             slot: (word(9) % SLOTS) * SLOT as u64,
-            tag: format!("{} ", &key[..key.len().min(24)]),
+            tag: format!("{} ", key.chars().take(24).collect::<String>()),
         }
     }
 }
@@ -258,6 +258,15 @@ mod tests {
         match second.join().unwrap() {
             LockWait::Waited { holder } => assert!(holder.starts_with(&me), "{holder}"),
             other => panic!("expected a wait, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn any_key_string_has_a_place_and_a_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        for key in ["", "é".repeat(40).as_str(), "a/b"] {
+            let (_lock, wait) = StageLock::acquire(dir.path(), key, |_| {}).unwrap();
+            assert_eq!(wait, LockWait::Free, "{key:?}");
         }
     }
 
