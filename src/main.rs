@@ -18,7 +18,8 @@ fn main() {
 }
 
 /// mimalloc rather than glibc's malloc: planning a sweep of thousands of stages is mostly small
-/// allocations, and a no-op rerun of 5,003 stages takes 0.13 s with it against 0.20–0.27 s
-/// (`pipeline bench exec`); training speed is unchanged, peak memory about 15–40 MiB higher.
+/// allocations: a no-op rerun of 5,003 stages takes 0.10–0.14 s with it against 0.14–0.18 s
+/// (medians, README "Tests and benchmarks"); training speed is unchanged, peak memory 10–60 MB
+/// higher.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
