@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::exec::Limits;
 use crate::project::Project;
+use crate::workflow::timings::Timings;
 use crate::workflow::{self, RunOptions};
 
 /// A spec of `n` command stages shaped as a binary tree (stage i reads stage (i-1)/2).
@@ -65,7 +66,7 @@ pub fn plan(stages: usize, repeat: usize) -> anyhow::Result<()> {
         crate::workflow::assess::assess(&g, &roots, &project.store(), None);
         phases[2].push(t.elapsed());
         let t = Instant::now();
-        let p = workflow::plan(&project, &spec, &[], &[], false, None)?;
+        let p = workflow::plan(&project, &spec, &[], &[], false, None, &mut Timings::off())?;
         plan_times.push(t.elapsed());
         anyhow::ensure!(
             p.assessment.need.iter().all(|n| !n),

@@ -9,9 +9,18 @@ use crate::project::Project;
 use crate::registry::{runs, why};
 use crate::workflow;
 use crate::workflow::assess::StageStatus;
+use crate::workflow::timings::Timings;
 
 pub fn plan(project: &Project, spec: SpecArgs, json: bool) -> anyhow::Result<()> {
-    let p = workflow::plan(project, &spec.spec, &spec.set, &spec.stages, true, None)?;
+    let p = workflow::plan(
+        project,
+        &spec.spec,
+        &spec.set,
+        &spec.stages,
+        true,
+        None,
+        &mut Timings::off(),
+    )?;
     p.save_jobs(&project.store())?;
     let a = &p.assessment;
     if json {
@@ -97,7 +106,15 @@ fn summary(a: &crate::workflow::assess::Assessment) -> serde_json::Value {
 }
 
 pub fn dag(project: &Project, spec: SpecArgs, format: DagFormat) -> anyhow::Result<()> {
-    let p = workflow::plan(project, &spec.spec, &spec.set, &spec.stages, false, None)?;
+    let p = workflow::plan(
+        project,
+        &spec.spec,
+        &spec.set,
+        &spec.stages,
+        false,
+        None,
+        &mut Timings::off(),
+    )?;
     let g = &p.graph;
     let id = |i: usize| format!("s{i}");
     let mut out = String::new();
@@ -177,7 +194,15 @@ pub fn why(
     } else {
         set
     };
-    let p = workflow::plan(project, &spec_path, &set, &[], false, None)?;
+    let p = workflow::plan(
+        project,
+        &spec_path,
+        &set,
+        &[],
+        false,
+        None,
+        &mut Timings::off(),
+    )?;
     let i = p.graph.index_of(stage).ok_or_else(|| {
         UserError::usage(format!(
             "spec {} has no stage `{stage}`",

@@ -91,7 +91,7 @@ pub fn read_raw(path: &Path, set: &[String]) -> Result<(SpecSource, RawSpec), Sp
             super::values::remember(&src.text, Vec::new(), &values);
             return Ok((src, raw));
         }
-        // Failed: read again below, the way that locates the error.
+        // Failed, or dated: read again below, the way that locates the error.
     }
     let mut table: toml::Table =
         toml::from_str(&src.text).map_err(|e| SpecErrors(vec![file_error(&src, &e)]))?;
@@ -107,10 +107,6 @@ pub fn read_raw(path: &Path, set: &[String]) -> Result<(SpecSource, RawSpec), Sp
             return Err(SpecErrors(vec![err]));
         }
     };
-    let raws = || src.overrides.iter().map(|o| o.raw.clone()).collect();
-    if src.overrides.is_empty() {
-        return Ok((src, raw));
-    }
     // Re-read with each override applied in turn, so a bad one is named.
     let mut last = raw;
     for o in &src.overrides {
@@ -135,14 +131,15 @@ pub fn read_raw(path: &Path, set: &[String]) -> Result<(SpecSource, RawSpec), Sp
             SpecErrors(vec![err])
         })?;
     }
-    super::values::remember(&src.text, raws(), &table);
+    let raws = src.overrides.iter().map(|o| o.raw.clone()).collect();
+    super::values::remember(&src.text, raws, &table);
     Ok((src, last))
 }
 
 /// A spec without overrides, parsed once into the parser's borrowed tree: the typed spec is read
 /// from it directly, and the run index's values from its top level without the arrays of tables
-/// (`[[command]]`), which they leave out. A sweep of thousands of commands is parsed in about
-/// half the time of going through an owned `toml::Table` and a copy of it. `None` on any error.
+/// (`[[command]]`), which they leave out: a sweep of thousands of commands is not built into an
+/// owned `toml::Table` and copied once more. `None` on any error.
 fn parse_once(text: &str) -> Option<(RawSpec, toml::Table)> {
     use toml::de::{DeTable, DeValue, Deserializer};
     let doc = DeTable::parse(text).ok()?;

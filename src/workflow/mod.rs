@@ -27,29 +27,9 @@ pub struct Planned {
 }
 
 /// Loads and validates the spec, builds the graph and checks the cache. Nothing runs.
-/// `gpus`: the run's GPU slots (`pipeline run --gpus`), checked against what stages ask for.
+/// `gpus`: the run's GPU slots (`pipeline run --gpus`), checked against what stages ask for;
+/// `timings` gets the phases (`Timings::off()` where nobody asked).
 pub fn plan(
-    project: &Project,
-    spec_path: &Path,
-    set: &[String],
-    selectors: &[String],
-    with_reasons: bool,
-    gpus: Option<usize>,
-) -> anyhow::Result<Planned> {
-    let mut quiet = Timings::from_env();
-    quiet.disable();
-    plan_timed(
-        project,
-        spec_path,
-        set,
-        selectors,
-        with_reasons,
-        gpus,
-        &mut quiet,
-    )
-}
-
-fn plan_timed(
     project: &Project,
     spec_path: &Path,
     set: &[String],
@@ -180,8 +160,8 @@ pub fn run(project: &Project, opts: &RunOptions, cancel: &AtomicBool) -> anyhow:
     let (run_id, started_at) = (runs::run_id_at(started), started.to_rfc3339());
     let _project_lock = crate::cache::lock::ProjectLock::shared(&project.state_dir())?;
     let gpus = Some(opts.limits.gpus);
-    let (spec, set, selectors) = (&opts.spec, &opts.set, &opts.selectors);
-    let planned = plan_timed(project, spec, set, selectors, false, gpus, &mut timings)?;
+    let (path, set, selectors) = (&opts.spec, &opts.set, &opts.selectors);
+    let planned = plan(project, path, set, selectors, false, gpus, &mut timings)?;
     let (spec, graph, a) = (&planned.spec, &planned.graph, &planned.assessment);
     let store = project.store();
     let env = RunEnv {
